@@ -1,0 +1,282 @@
+#pragma once
+/// \file
+/// `aida::amplify`: one amplification episode (spec §2) with the budgets of spec §8.
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <span>
+#include <utility>
+
+#include "aida/algorithm/detail/record.hpp"
+#include "aida/algorithm/options.hpp"
+#include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
+#include "aida/core/static_checks.hpp"
+
+namespace aida {
+
+namespace detail {
+
+/// False for policies that declare `static constexpr bool uses_scores = false` (those that
+/// ignore the adversary, so that the procedure need not ask it).
+template <class P>
+constexpr bool policy_uses_scores() {
+  if constexpr (requires { P::uses_scores; }) return static_cast<bool>(P::uses_scores);
+  else return true;
+}
+
+/// Predicts ML's outputs for the two subquestions of a round, batched when the model
+/// offers `predict_batch` (an optional member of the Model concept).
+template <class M, class Q, class O>
+void predict_pair(M& ml, const Split<Q>& s, std::optional<O> (&out)[2]) {
+  if constexpr (requires(std::span<const Q> qs) { ml.predict_batch(qs); }) {
+    const std::array<Q, 2> qs{s.first, s.second};
+    auto os = ml.predict_batch(std::span<const Q>(qs));
+    if (os.size() != 2) throw error("aida: the model's predict_batch returned a wrong number of outputs");
+    out[0].emplace(std::move(os[0]));
+    out[1].emplace(std::move(os[1]));
+  } else {
+    out[0].emplace(ml.predict(s.first));
+    out[1].emplace(ml.predict(s.second));
+  }
+}
+
+template <class Ep, class H, class M, class V, class C, class P, class S>
+class amplifier {
+  using Q = typename Ep::question_type;
+  using A = typename Ep::answer_type;
+  using O = typename Ep::output_type;
+
+ public:
+  amplifier(Ep& ep, H& h, M& ml, V& adv, const C& codec, const P& policy, S& rng,
+            const amplify_options& opt)
+      : ep_(ep), h_(h), ml_(ml), adv_(adv), codec_(codec), policy_(policy), rng_(rng), opt_(opt) {}
+
+  /// Spec §2 steps 2–6 for `q` at `depth`; returns the node's index.
+  std::size_t run(const Q& q, std::size_t depth, std::size_t parent) {
+    const std::size_t n = ep_.nodes.size();
+    {
+      tree_node<Q, A> node;
+      node.question = q;
+      node.depth = depth;
+      node.parent = parent;
+      ep_.nodes.push_back(std::move(node));
+    }
+    ++ep_.counts.nodes;
+    ep_.counts.depth_reached = std::max(ep_.counts.depth_reached, depth);
+
+    if (depth >= opt_.max_depth) {  // spec §8: answered by H(Q), one call
+      if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
+      ++ep_.counts.fallbacks.depth_limit;
+      return overseer_answer(n, node_end::depth_limit);
+    }
+    if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
+
+    // Step 2: m ← H_fan_out(Q).
+    overseer_context<S> ctx{rng_, ep_.counts};
+    Move<Q, A> m = call_fan_out(h_, q, ctx);
+    producer by = ctx.by;
+    if (by == producer::overseer) ++ep_.counts.overseer.fan_out;
+    ep_.nodes[n].fan_out = m;
+    ep_.nodes[n].fan_out_by = by;
+    record_target(ep_, ml_, adv_, codec_.fan_out_question(q), codec_.encode(m), target_kind::fan_out,
+                  opt_.adversary_loss_form);
+
+    std::size_t rounds = 0;
+    std::size_t prev = no_node;
+    while (m.is_split()) {
+      const Split<Q> s = m.get_split();
+      if (const Q* repeated = repeats(s, n)) {
+        if (by == producer::overseer)
+          throw overseer_error("aida: the overseer split question " + describe(q) +
+                               " into a subquestion that repeats " +
+                               (*repeated == q ? std::string("the question itself")
+                                               : "its ancestor " + describe(*repeated)) +
+                               " (spec §8: this would never terminate)");
+        ++ep_.counts.fallbacks.malformed_moves;  // a model move through H′: ML answers instead
+        return model_fallback(n, node_end::malformed_move);
+      }
+      if (rounds == opt_.max_rounds) {  // spec §8: answered by H(Q)
+        if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
+        ++ep_.counts.fallbacks.round_limit;
+        return overseer_answer(n, node_end::round_limit);
+      }
+      ++rounds;
+      const std::size_t r = ep_.rounds.size();
+      ep_.rounds.emplace_back();
+      (prev == no_node ? ep_.nodes[n].first_round : ep_.rounds[prev].next_round) = r;
+      prev = r;
+      ++ep_.nodes[n].round_count;
+      ++ep_.counts.rounds;
+
+      // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
+      std::optional<O> o[2];
+      double scores[2] = {std::numeric_limits<double>::quiet_NaN(),
+                          std::numeric_limits<double>::quiet_NaN()};
+      if constexpr (policy_uses_scores<P>()) {
+        predict_pair(ml_, s, o);
+        ep_.counts.model_calls += 2;
+        scores[0] = static_cast<double>(adv_.score(s.first, *o[0]));
+        scores[1] = static_cast<double>(adv_.score(s.second, *o[1]));
+        ep_.counts.adversary_calls += 2;
+      }
+      // Step 4: recurse on the chosen subquestions, draw the others from ML.
+      const selection sel = policy_.select(scores[0], scores[1], rng_);
+      A answers[2];
+      producer who[2];
+      std::size_t child[2] = {no_node, no_node};
+      for (int i = 0; i < 2; ++i) {
+        const Q& sq = i == 0 ? s.first : s.second;
+        if (sel.recurse[i]) {
+          child[i] = run(sq, depth + 1, n);
+          answers[i] = *ep_.nodes[child[i]].answer;
+          who[i] = producer::recursion;
+        } else {
+          if (!o[i]) {
+            o[i].emplace(ml_.predict(sq));
+            ++ep_.counts.model_calls;
+          }
+          answers[i] = draw(*o[i]);
+          who[i] = producer::model;
+        }
+      }
+      {
+        auto& round = ep_.rounds[r];
+        round.questions = s;
+        for (int i = 0; i < 2; ++i) {
+          round.answers[i] = answers[i];
+          round.answered_by[i] = who[i];
+          round.scores[i] = scores[i];
+          round.recursed[i] = sel.recurse[i];
+          round.child[i] = child[i];
+        }
+      }
+      // Step 5: m ← H_fan_in(Q, (SQ1, A1), (SQ2, A2)).
+      if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
+      const Subanswer<Q, A> s1{s.first, std::move(answers[0])};
+      const Subanswer<Q, A> s2{s.second, std::move(answers[1])};
+      ctx.by = producer::overseer;
+      m = call_fan_in(h_, q, s1, s2, ctx);
+      by = ctx.by;
+      if (by == producer::overseer) ++ep_.counts.overseer.fan_in;
+      ep_.rounds[r].move = m;
+      ep_.rounds[r].move_by = by;
+      record_target(ep_, ml_, adv_, codec_.fan_in_question(q, s1, s2), codec_.encode(m),
+                    target_kind::fan_in, opt_.adversary_loss_form);
+    }
+    // Step 6.
+    return finish(n, m.get_answer(), by, rounds == 0 ? node_end::fan_out_answer : node_end::fan_in_answer,
+                  true);
+  }
+
+ private:
+  [[nodiscard]] bool budget_left() const noexcept {
+    return ep_.counts.overseer.total() < opt_.max_overseer_calls;
+  }
+
+  A draw(const O& o) { return opt_.greedy_subanswers ? A(ml_.greedy(o)) : A(ml_.sample(o, rng_)); }
+
+  /// The question among `q` (node n's) and its ancestors that the split repeats, if any.
+  const Q* repeats(const Split<Q>& s, std::size_t n) const {
+    for (std::size_t a = n; a != no_node; a = ep_.nodes[a].parent) {
+      const Q& x = ep_.nodes[a].question;
+      if (s.first == x || s.second == x) return &ep_.nodes[a].question;
+    }
+    return nullptr;
+  }
+
+  std::size_t finish(std::size_t n, A answer, producer by, node_end end, bool target) {
+    if (target)
+      record_target(ep_, ml_, adv_, ep_.nodes[n].question, answer, target_kind::answer,
+                    opt_.adversary_loss_form);
+    auto& node = ep_.nodes[n];
+    node.answer = std::move(answer);
+    node.answered_by = by;
+    node.end = end;
+    return n;
+  }
+
+  /// Past the overseer budget, or after a malformed move: ML answers (spec §8). Its own
+  /// draw is no training signal, so no target is recorded.
+  std::size_t model_fallback(std::size_t n, node_end end) {
+    if (end == node_end::overseer_budget) ++ep_.counts.fallbacks.overseer_budget;
+    auto o = ml_.predict(ep_.nodes[n].question);
+    ++ep_.counts.model_calls;
+    return finish(n, draw(o), producer::model, end, false);
+  }
+
+  std::size_t overseer_answer(std::size_t n, node_end end) {
+    overseer_context<S> ctx{rng_, ep_.counts};
+    const Q& q = ep_.nodes[n].question;
+    A a = call_answer(h_, q, ctx);
+    if (ctx.by == producer::overseer) ++ep_.counts.overseer.answer;
+    return finish(n, std::move(a), ctx.by, end, true);
+  }
+
+  Ep& ep_;
+  H& h_;
+  M& ml_;
+  V& adv_;
+  const C& codec_;
+  const P& policy_;
+  S& rng_;
+  const amplify_options& opt_;
+};
+
+}  // namespace detail
+
+/// The episode type that `amplify` and `distill` produce for codec `C` and model `M`.
+template <class C, class M>
+using episode_for = episode<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>>;
+
+/// Runs one amplification episode (spec §2) on `question` into `out`, reusing its storage.
+///
+/// The overseer `h` decomposes; ML's outputs and the adversary's scores of the two
+/// subquestions of each round go to `policy`, which chooses the subquestions to recurse on;
+/// the others are answered by draws from ML. Every node yields its model targets, its
+/// adversary targets and the loss values of spec §2; budgets and failures follow spec §8.
+///
+/// Throws `overseer_error` for a split that repeats its question or an ancestor's,
+/// `invalid_options` for unusable options, `aida::error` for a non-finite log-probability
+/// or score; exceptions of the overseer, model or adversary propagate unchanged. On any
+/// exception `rng` is restored to its state at entry and `out` is left empty.
+template <class C, class H, class M, class V, class P, class S>
+void amplify_into(episode_for<C, M>& out, const codec_question_t<C>& question, H& h, M& ml, V& adv,
+                  const C& codec, const P& policy, S& rng, const amplify_options& options = {}) {
+  using Q = codec_question_t<C>;
+  using A = codec_answer_t<C>;
+  checks::codec<C>();
+  checks::sampler<S>();
+  checks::overseer<H, Q, A>();
+  checks::model<M, Q, A, S>();
+  checks::adversary<V, Q, model_output_t<M, Q>>();
+  checks::recursion_policy<P, S>();
+  options.validate();
+
+  const S saved = rng;
+  out.clear();
+  try {
+    detail::amplifier<episode_for<C, M>, H, M, V, C, P, S> run(out, h, ml, adv, codec, policy, rng, options);
+    const std::size_t root = run.run(question, 0, no_node);
+    out.answer = out.nodes[root].answer;
+  } catch (...) {
+    rng = saved;
+    out.clear();
+    throw;
+  }
+}
+
+/// Runs one amplification episode (spec §2) and returns its record. See `amplify_into`;
+/// on an exception nothing visible to the caller has changed (the sampler is restored).
+template <class C, class H, class M, class V, class P, class S>
+episode_for<C, M> amplify(const codec_question_t<C>& question, H& h, M& ml, V& adv, const C& codec,
+                          const P& policy, S& rng, const amplify_options& options = {}) {
+  episode_for<C, M> out;
+  amplify_into(out, question, h, ml, adv, codec, policy, rng, options);
+  return out;
+}
+
+}  // namespace aida

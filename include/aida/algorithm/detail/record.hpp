@@ -1,0 +1,72 @@
+#pragma once
+/// \file
+/// The one place where training targets and the loss values of spec §2 are recorded,
+/// shared by amplify and distill.
+
+#include <cmath>
+#include <string>
+#include <utility>
+
+#include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
+
+namespace aida::detail {
+
+/// −log-likelihood of `target` under `o`, checked to be a usable number.
+template <class M, class O, class Q, class A>
+double nll(M& ml, const O& o, const Q& query, const A& target) {
+  const double lp = static_cast<double>(ml.log_prob(o, target));
+  if (!std::isfinite(lp) || lp > 1e-9)
+    throw error("aida: the model's log_prob returned " + std::to_string(lp) + " for question " +
+                describe(query) + " and answer " + describe(target) +
+                " (it must be a finite log-probability, <= 0)");
+  return -lp;
+}
+
+/// The adversary loss of spec §2: Adv predicts −L, so its error is `Adv + L`.
+inline double adversary_error(double score, double loss, adversary_loss form) noexcept {
+  const double e = score + loss;
+  return form == adversary_loss::squared ? e * e : std::abs(e);
+}
+
+/// Records one model target and its adversary target: `O ← ML(query)`,
+/// `L = −log ML(target | query)`, `S = Adv(query, O)`, targets `(query, target)` and
+/// `(query, O, −L)`, and the loss values `L` and `(S + L)²`.
+template <class Ep, class M, class V, class Q, class A>
+void record_target(Ep& ep, M& ml, V& adv, const Q& query, const A& target, target_kind kind,
+                   adversary_loss form) {
+  auto o = ml.predict(query);
+  ++ep.counts.model_calls;
+  const double loss = nll(ml, o, query, target);
+  const double score = static_cast<double>(adv.score(query, o));
+  ++ep.counts.adversary_calls;
+  if (!std::isfinite(score))
+    throw error("aida: the adversary's score is " + std::to_string(score) + " for question " +
+                describe(query));
+  const auto k = static_cast<std::size_t>(kind);
+  ep.losses.ml[k] += loss;
+  ep.losses.adv[k] += adversary_error(score, loss, form);
+  ++ep.losses.count[k];
+  ep.model_targets.push_back({query, target, kind, loss});
+  ep.adversary_targets.push_back({query, std::move(o), -loss, score, kind});
+}
+
+/// Calls H, H_fan_out or H_fan_in with the context when the overseer takes one
+/// (the optional members of the Overseer concept), without it otherwise.
+template <class H, class Q, class Ctx>
+decltype(auto) call_answer(H& h, const Q& q, Ctx& ctx) {
+  if constexpr (requires { h.answer(q, ctx); }) return h.answer(q, ctx);
+  else return h.answer(q);
+}
+template <class H, class Q, class Ctx>
+decltype(auto) call_fan_out(H& h, const Q& q, Ctx& ctx) {
+  if constexpr (requires { h.fan_out(q, ctx); }) return h.fan_out(q, ctx);
+  else return h.fan_out(q);
+}
+template <class H, class Q, class Sa, class Ctx>
+decltype(auto) call_fan_in(H& h, const Q& q, const Sa& s1, const Sa& s2, Ctx& ctx) {
+  if constexpr (requires { h.fan_in(q, s1, s2, ctx); }) return h.fan_in(q, s1, s2, ctx);
+  else return h.fan_in(q, s1, s2);
+}
+
+}  // namespace aida::detail

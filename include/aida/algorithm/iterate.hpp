@@ -1,0 +1,139 @@
+#pragma once
+/// \file
+/// Iteration (spec §4): the primed overseer H′, which consults H only where the adversary
+/// is not confident that ML is good, and otherwise defers to ML.
+
+#include <optional>
+#include <utility>
+
+#include "aida/algorithm/detail/record.hpp"
+#include "aida/core/concepts.hpp"
+#include "aida/core/static_checks.hpp"
+
+namespace aida {
+
+/// The primed overseer H′ of spec §4 (threshold form **reconstructed**):
+/// - `H′(Q) = H(Q)` if `Adv(Q, ML(Q)) + ε < c`, else a draw from `ML(Q)`;
+/// - `H′_fan_out(Q) = H_fan_out(Q)` if `Adv_fan_out(Q, ML_fan_out(Q)) + ε < c`, else a
+///   decoded draw from `ML_fan_out(Q)`;
+/// - `H′_fan_in` likewise through the codec.
+///
+/// It satisfies `Overseer`, so `amplify` runs with it unchanged. Called by a procedure (the
+/// context-taking members), it draws ε from the episode's sampler, counts its model and
+/// adversary calls into the episode, and reports deferrals with `ctx.by = producer::model`,
+/// so that only calls that reach H count as overseer calls. Called directly (the plain
+/// members), it uses its own sampler and keeps its own counts in `usage()`.
+///
+/// A deferred move that does not decode is counted as malformed, and H is consulted instead.
+/// The wrapped objects are held by reference and must outlive the primed overseer.
+template <class H, class M, class V, Codec C, Sampler S = sampler>
+class primed_overseer {
+ public:
+  using question_type = codec_question_t<C>;
+  using answer_type = codec_answer_t<C>;
+  using Q = question_type;
+  using A = answer_type;
+  using move_type = Move<Q, A>;
+
+  /// Confidence threshold c: H is consulted when the noisy score is below it.
+  double threshold = 0;
+  /// Scale of the Gumbel noise ε (1 in the spec; 0 makes the decision deterministic).
+  double noise_scale = 1;
+
+  primed_overseer(H& h, M& ml, V& adv, C codec, double c, double noise = 1.0, S rng = S{})
+      : threshold(c), noise_scale(noise), h_(h), ml_(ml), adv_(adv), codec_(std::move(codec)), rng_(rng) {
+    checks::overseer<H, Q, A>();
+    checks::model<M, Q, A, S>();
+    checks::adversary<V, Q, model_output_t<M, Q>>();
+  }
+
+  A answer(const Q& q, overseer_context<S>& ctx) {
+    auto o = ml_.predict(q);
+    ++ctx.counts.model_calls;
+    if (consult(q, o, ctx)) return defer_to_h(ctx, [&] { return A(h_.answer(q)); });
+    ctx.by = producer::model;
+    return A(ml_.sample(o, ctx.rng));
+  }
+
+  move_type fan_out(const Q& q, overseer_context<S>& ctx) {
+    return move_through_codec(codec_.fan_out_question(q), ctx, [&] { return move_type(h_.fan_out(q)); });
+  }
+
+  move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2,
+                   overseer_context<S>& ctx) {
+    return move_through_codec(codec_.fan_in_question(q, s1, s2), ctx,
+                              [&] { return move_type(h_.fan_in(q, s1, s2)); });
+  }
+
+  A answer(const Q& q) {
+    return plain([&](auto& ctx) { return answer(q, ctx); }, &overseer_calls::answer);
+  }
+  move_type fan_out(const Q& q) {
+    return plain([&](auto& ctx) { return fan_out(q, ctx); }, &overseer_calls::fan_out);
+  }
+  move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
+    return plain([&](auto& ctx) { return fan_in(q, s1, s2, ctx); }, &overseer_calls::fan_in);
+  }
+
+  /// Counts of the plain (context-free) calls: calls that reached H, model and adversary calls.
+  [[nodiscard]] const episode_counts& usage() const noexcept { return usage_; }
+
+ private:
+  /// Spec §4: consult H iff `Adv(q, o) + ε < c`.
+  template <class O>
+  bool consult(const Q& q, const O& o, overseer_context<S>& ctx) {
+    const double s = static_cast<double>(adv_.score(q, o));
+    ++ctx.counts.adversary_calls;
+    const double eps = noise_scale > 0 ? noise_scale * ctx.rng.gumbel() : 0.0;
+    return s + eps < threshold;
+  }
+
+  template <class F>
+  auto defer_to_h(overseer_context<S>& ctx, F&& call_h) {
+    ctx.by = producer::overseer;
+    return call_h();
+  }
+
+  template <class F>
+  move_type move_through_codec(const Q& coded, overseer_context<S>& ctx, F&& call_h) {
+    auto o = ml_.predict(coded);
+    ++ctx.counts.model_calls;
+    if (consult(coded, o, ctx)) return defer_to_h(ctx, call_h);
+    std::optional<move_type> m = codec_.decode(ml_.sample(o, ctx.rng));
+    if (!m) {  // ML's move is malformed: ask H after all
+      ++ctx.counts.fallbacks.malformed_moves;
+      return defer_to_h(ctx, call_h);
+    }
+    ctx.by = producer::model;
+    return std::move(*m);
+  }
+
+  /// A plain call: the primed overseer's own sampler and counts, updated only on success.
+  template <class F>
+  auto plain(F&& f, std::size_t overseer_calls::*kind) {
+    S rng = rng_;
+    episode_counts counts = usage_;
+    overseer_context<S> ctx{rng, counts};
+    auto result = f(ctx);
+    if (ctx.by == producer::overseer) ++(counts.overseer.*kind);
+    rng_ = rng;
+    usage_ = counts;
+    return result;
+  }
+
+  H& h_;
+  M& ml_;
+  V& adv_;
+  C codec_;
+  S rng_;
+  episode_counts usage_;
+};
+
+/// Makes the primed overseer H′ from H, ML, Adv, the codec and the threshold c (spec §4).
+template <Sampler S = sampler, class H, class M, class V, Codec C>
+primed_overseer<H, M, V, C, S> prime(H& h, M& ml, V& adv, C codec, double c, double noise = 1.0,
+                                     S rng = S{}) {
+  return primed_overseer<H, M, V, C, S>(h, ml, adv, std::move(codec), c, noise, rng);
+}
+
+}  // namespace aida

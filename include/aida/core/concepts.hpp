@@ -1,0 +1,194 @@
+#pragma once
+/// \file
+/// The concepts that aida's procedures are written against: Codec, Overseer, Model,
+/// TrainableModel, Adversary, TrainableAdversary, RecursionPolicy, QuestionSource (and
+/// Sampler, in sampler.hpp). Each concept is documented with its minimal complete
+/// definition, semantic requirements, models and rationale; each procedure checks them at
+/// its entry with `static_assert`s that name the missing member (see `static_checks.hpp`).
+
+#include <concepts>
+#include <cstddef>
+#include <optional>
+#include <span>
+#include <type_traits>
+
+#include "aida/core/episode.hpp"
+#include "aida/core/move.hpp"
+#include "aida/core/sampler.hpp"
+
+namespace aida {
+
+/// \concept Codec
+/// The fixed *transformation* of spec §1 that turns ML into ML_fan_out and ML_fan_in (and
+/// Adv into Adv_fan_out, Adv_fan_in): structured queries become questions, moves become
+/// answers.
+///
+/// **Minimal complete definition:** member types `question_type`, `answer_type`;
+/// `c.fan_out_question(q) -> Q`; `c.fan_in_question(q, s1, s2) -> Q` with `s1, s2` of
+/// type `Subanswer<Q, A>`; `c.encode(m) -> A` for a `Move<Q, A>`;
+/// `c.decode(a) -> std::optional<Move<Q, A>>`.
+///
+/// **Semantic requirements (laws):**
+/// - round trip: `decode(encode(m))` holds `m`, up to the order of a split's subquestions;
+/// - symmetry: `fan_in_question(q, s1, s2) == fan_in_question(q, s2, s1)` and
+///   `encode(split(a, b)) == encode(split(b, a))`, so that ML_fan_in and ML_fan_out are
+///   symmetric under interchange of the subquestions by construction;
+/// - totality: `decode` of any value returns a move or `std::nullopt` ("malformed"); it
+///   never throws and never has undefined behaviour.
+///
+/// **Models:** `aida::string_codec`.
+///
+/// **Rationale:** the post uses one model for three jobs; the codec is the only place that
+/// knows how the jobs are told apart, so models stay oblivious of moves.
+template <class C>
+concept Codec = requires { typename C::question_type; typename C::answer_type; } &&
+    requires(const C& c, const typename C::question_type& q,
+             const Subanswer<typename C::question_type, typename C::answer_type>& s,
+             const Move<typename C::question_type, typename C::answer_type>& m,
+             const typename C::answer_type& a) {
+      { c.fan_out_question(q) } -> std::convertible_to<typename C::question_type>;
+      { c.fan_in_question(q, s, s) } -> std::convertible_to<typename C::question_type>;
+      { c.encode(m) } -> std::convertible_to<typename C::answer_type>;
+      { c.decode(a) } -> std::convertible_to<
+          std::optional<Move<typename C::question_type, typename C::answer_type>>>;
+    };
+
+template <Codec C> using codec_question_t = typename C::question_type;
+template <Codec C> using codec_answer_t = typename C::answer_type;
+
+/// \concept Overseer
+/// The overseer H of spec §1: a human, or a program standing in for one, who can answer,
+/// decompose (fan out) and combine (fan in).
+///
+/// **Minimal complete definition:** `h.answer(q) -> A` (H), `h.fan_out(q) -> Move<Q, A>`
+/// (H_fan_out), `h.fan_in(q, s1, s2) -> Move<Q, A>` (H_fan_in) with `Subanswer<Q, A>`s.
+///
+/// **Optional:** the same three members with a trailing `overseer_context<S>&`. A procedure
+/// calls these when present, passing the episode's sampler and counts, and an overseer that
+/// deferred to a model sets `ctx.by = producer::model` so that the call is not counted as an
+/// overseer call (this is how the primed overseer H′ of spec §4 reports).
+///
+/// **Semantic requirements:** a split never repeats the question it splits or one of its
+/// ancestors (a procedure throws `overseer_error` if it does); exceptions thrown by an
+/// overseer propagate out of the procedures unchanged.
+///
+/// **Models:** the task overseers in `aida/tasks/`, `aida::primed_overseer`.
+template <class H, class Q, class A>
+concept Overseer = requires(H& h, const Q& q, const Subanswer<Q, A>& s) {
+  { h.answer(q) } -> std::convertible_to<A>;
+  { h.fan_out(q) } -> std::convertible_to<Move<Q, A>>;
+  { h.fan_in(q, s, s) } -> std::convertible_to<Move<Q, A>>;
+};
+
+/// What a procedure passes to an overseer's optional context-taking members.
+template <Sampler S>
+struct overseer_context {
+  S& rng;                             ///< the episode's random stream
+  episode_counts& counts;             ///< for model and adversary calls the overseer makes
+  producer by = producer::overseer;   ///< set to `producer::model` when the overseer deferred
+};
+
+/// The output type of model `M` for questions `Q`: its embedding, representing Δ(A).
+template <class M, class Q>
+using model_output_t = std::remove_cvref_t<decltype(std::declval<M&>().predict(std::declval<const Q&>()))>;
+
+/// \concept Model
+/// ML of spec §1: a map from questions to a distribution over answers, represented by an
+/// output (an embedding vector in the reference backend) from which the answer
+/// distribution is read.
+///
+/// **Minimal complete definition:** `m.predict(q) -> O` (O copyable);
+/// `m.log_prob(o, a) -> double` (log ML(a | q) when `o == predict(q)`);
+/// `m.sample(o, s) -> A` (a draw from the distribution, using sampler `s`);
+/// `m.greedy(o) -> A` (the most likely answer, or an approximation of it).
+///
+/// **Optional:** `m.predict_batch(std::span<const Q>) -> std::vector<O>`, used by the
+/// procedures where they ask about several questions at once.
+///
+/// **Semantic requirements:** `predict` is deterministic for fixed parameters;
+/// `log_prob(o, a) <= 0`; `sample` draws with the probabilities `exp(log_prob)` and is a
+/// function of the sampler's stream only; `greedy` does not draw.
+///
+/// **Models:** `aida::nn::char_model`; the lookup-table model of `examples/custom_backend.cpp`.
+template <class M, class Q, class A, class S = sampler>
+concept Model = Sampler<S> && requires(M& m, const Q& q) {
+  { m.predict(q) };
+} && std::copyable<model_output_t<M, Q>> &&
+    requires(M& m, const model_output_t<M, Q>& o, const A& a, S& s) {
+      { m.log_prob(o, a) } -> std::convertible_to<double>;
+      { m.sample(o, s) } -> std::convertible_to<A>;
+      { m.greedy(o) } -> std::convertible_to<A>;
+    };
+
+/// \concept TrainableModel
+/// A Model with a batched training step on the targets the procedures produce.
+///
+/// **Minimal complete definition:** `m.train_step(std::span<const model_target<Q, A>>) -> double`,
+/// one optimiser step on the mean −log-likelihood of the targets, returning that mean
+/// (before the step).
+///
+/// **Semantic requirements:** an empty span is a no-op returning 0; a step that meets a
+/// non-finite loss throws and leaves the parameters unchanged.
+template <class M, class Q, class A, class S = sampler>
+concept TrainableModel = Model<M, Q, A, S> &&
+    requires(M& m, std::span<const model_target<Q, A>> batch) {
+      { m.train_step(batch) } -> std::convertible_to<double>;
+    };
+
+/// \concept Adversary
+/// Adv of spec §1: predicts how good ML's answer to a question is, as the **negated** loss
+/// −L (higher is better).
+///
+/// **Minimal complete definition:** `adv.score(q, o) -> double` for ML's output `o`.
+///
+/// **Semantic requirements:** deterministic for fixed parameters; must not modify ML.
+template <class V, class Q, class O>
+concept Adversary = requires(V& v, const Q& q, const O& o) {
+  { v.score(q, o) } -> std::convertible_to<double>;
+};
+
+/// \concept TrainableAdversary
+/// An Adversary with a batched regression step.
+///
+/// **Minimal complete definition:**
+/// `adv.train_step(std::span<const adversary_target<Q, O>>) -> double`, one optimiser step
+/// on the mean squared error between score and target, returning that mean (before the step).
+template <class V, class Q, class O>
+concept TrainableAdversary = Adversary<V, Q, O> &&
+    requires(V& v, std::span<const adversary_target<Q, O>> batch) {
+      { v.train_step(batch) } -> std::convertible_to<double>;
+    };
+
+/// Which subquestions of a round to recurse on (spec §2 step 4, §5).
+struct selection {
+  bool recurse[2] = {false, false};
+  [[nodiscard]] int count() const noexcept { return int(recurse[0]) + int(recurse[1]); }
+  friend bool operator==(const selection&, const selection&) = default;
+};
+
+/// \concept RecursionPolicy
+/// Decides, from the adversary's two scores and the sampler, which subquestions to recurse on.
+///
+/// **Minimal complete definition:** `p.select(s1, s2, rng) -> selection` (const).
+///
+/// **Semantic requirements:** a function of the scores and the sampler's stream only.
+///
+/// **Models:** `gumbel_argmin`, `bernoulli_coins`, `gumbel_threshold`, `uniform_one`,
+/// `recurse_all`, `recurse_none`.
+template <class P, class S = sampler>
+concept RecursionPolicy = Sampler<S> && requires(const P& p, double x, S& s) {
+  { p.select(x, x, s) } -> std::same_as<selection>;
+};
+
+/// \concept QuestionSource
+/// Where the questions of episodes come from (spec §6).
+///
+/// **Minimal complete definition:** `src.next(rng) -> Q`.
+///
+/// **Models:** each task's generator; `aida::adversarial_source`.
+template <class G, class Q, class S = sampler>
+concept QuestionSource = Sampler<S> && requires(G& g, S& s) {
+  { g.next(s) } -> std::convertible_to<Q>;
+};
+
+}  // namespace aida

@@ -1,0 +1,173 @@
+#pragma once
+/// \file
+/// The record of one amplification or distillation episode: the tree that was built,
+/// the training targets it produced, the loss values of spec §2 and the counts of §8–§9.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "aida/core/move.hpp"
+
+namespace aida {
+
+/// Who produced an answer or a move.
+enum class producer : std::uint8_t {
+  overseer,   ///< a call that reached the overseer H
+  recursion,  ///< a recursive amplification of the subquestion
+  model,      ///< a draw from ML (including H′ deferring to ML)
+};
+
+/// Which of ML's three uses (spec §1) a training target is for.
+enum class target_kind : std::uint8_t { answer, fan_out, fan_in };
+
+/// How a node of the tree got its answer.
+enum class node_end : std::uint8_t {
+  fan_out_answer,     ///< the fan-out move was an answer
+  fan_in_answer,      ///< a fan-in round returned an answer
+  depth_limit,        ///< at `max_depth`, answered by `H(Q)` (spec §8)
+  round_limit,        ///< past `max_rounds`, answered by `H(Q)` (spec §8)
+  overseer_budget,    ///< past `max_overseer_calls`, ML answered (spec §8)
+  malformed_move,     ///< ML's move did not decode or repeated a question; ML answered
+};
+
+/// Form of the adversary loss (spec §2; squared is the default, **reconstructed**).
+enum class adversary_loss : std::uint8_t { squared, absolute };
+
+/// A (query, target) example for ML's −log-likelihood loss. Built by the procedures from
+/// the overseer's decompositions; ground truth has no path into it (see `aida::label`).
+template <class Q, class A>
+struct model_target {
+  Q query;
+  A target;
+  target_kind kind = target_kind::answer;
+  double loss = 0;  ///< −log ML(target | query) when the episode was recorded
+};
+
+/// A (query, model output, target) example for the adversary's regression: the target is
+/// −L, the negated loss of ML on the matching model target (spec §2).
+template <class Q, class O>
+struct adversary_target {
+  Q query;
+  O output;
+  double target = 0;      ///< −L_ML
+  double prediction = 0;  ///< Adv(query, output) when recorded
+  target_kind kind = target_kind::answer;
+};
+
+/// Overseer calls by kind (spec §9).
+struct overseer_calls {
+  std::size_t answer = 0;
+  std::size_t fan_out = 0;
+  std::size_t fan_in = 0;
+  [[nodiscard]] std::size_t total() const noexcept { return answer + fan_out + fan_in; }
+  overseer_calls& operator+=(const overseer_calls& o) noexcept {
+    answer += o.answer, fan_out += o.fan_out, fan_in += o.fan_in;
+    return *this;
+  }
+  friend bool operator==(const overseer_calls&, const overseer_calls&) = default;
+};
+
+/// Every budget fallback and malformed move (spec §8).
+struct fallback_counts {
+  std::size_t depth_limit = 0;
+  std::size_t round_limit = 0;
+  std::size_t overseer_budget = 0;
+  std::size_t malformed_moves = 0;
+  friend bool operator==(const fallback_counts&, const fallback_counts&) = default;
+};
+
+/// The counts of an episode.
+struct episode_counts {
+  overseer_calls overseer;
+  std::size_t model_calls = 0;      ///< `predict` evaluations (one per question)
+  std::size_t adversary_calls = 0;  ///< `score` evaluations
+  std::size_t depth_reached = 0;    ///< deepest node's depth (the root is depth 0)
+  std::size_t nodes = 0;
+  std::size_t rounds = 0;
+  fallback_counts fallbacks;
+  friend bool operator==(const episode_counts&, const episode_counts&) = default;
+};
+
+/// Loss values of spec §2 summed over the episode's targets, with their counts, so that
+/// means and totals can both be reported.
+struct episode_losses {
+  double ml[3] = {0, 0, 0};   ///< Σ L_ML, indexed by `target_kind`
+  double adv[3] = {0, 0, 0};  ///< Σ L_Adv, indexed by `target_kind`
+  std::size_t count[3] = {0, 0, 0};
+
+  [[nodiscard]] double ml_total() const noexcept { return ml[0] + ml[1] + ml[2]; }
+  [[nodiscard]] double adv_total() const noexcept { return adv[0] + adv[1] + adv[2]; }
+  [[nodiscard]] std::size_t targets() const noexcept { return count[0] + count[1] + count[2]; }
+};
+
+/// Sentinel for "no node".
+inline constexpr std::size_t no_node = static_cast<std::size_t>(-1);
+
+/// One fan-in round at a node (spec §2 steps 3–5): the two subquestions, their answers,
+/// who produced each, the adversary's scores, which were recursed on, and the fan-in move.
+template <class Q, class A>
+struct fan_in_round {
+  Split<Q> questions;
+  A answers[2];
+  producer answered_by[2] = {producer::model, producer::model};
+  double scores[2] = {0, 0};
+  bool recursed[2] = {false, false};
+  std::size_t child[2] = {no_node, no_node};  ///< node index of the recursion, if any
+  std::optional<Move<Q, A>> move;             ///< the fan-in move (absent on a fallback)
+  producer move_by = producer::overseer;
+  std::size_t next_round = no_node;           ///< the same node's next round
+};
+
+/// One node of the tree: a question, its depth, its fan-out move, its rounds, its answer.
+template <class Q, class A>
+struct tree_node {
+  Q question;
+  std::size_t depth = 0;
+  std::size_t parent = no_node;
+  std::optional<Move<Q, A>> fan_out;  ///< absent when the node never fanned out
+  producer fan_out_by = producer::overseer;
+  std::size_t first_round = no_node;  ///< index into `episode::rounds`, chained by `next_round`
+  std::size_t round_count = 0;
+  std::optional<A> answer;
+  producer answered_by = producer::overseer;
+  node_end end = node_end::fan_out_answer;
+};
+
+/// Everything one episode produced. Nodes are stored flat in creation order (the root is
+/// node 0); rounds are stored flat and chained per node, so a reused episode allocates
+/// nothing once its vectors have grown.
+template <class Q, class A, class O>
+struct episode {
+  using question_type = Q;
+  using answer_type = A;
+  using output_type = O;
+
+  std::optional<A> answer;  ///< the root's answer
+  std::vector<tree_node<Q, A>> nodes;
+  std::vector<fan_in_round<Q, A>> rounds;
+  std::vector<model_target<Q, A>> model_targets;
+  std::vector<adversary_target<Q, O>> adversary_targets;
+  episode_counts counts;
+  episode_losses losses;
+
+  /// Empties the record but keeps the capacity of its vectors.
+  void clear() noexcept {
+    answer.reset();
+    nodes.clear();
+    rounds.clear();
+    model_targets.clear();
+    adversary_targets.clear();
+    counts = {};
+    losses = {};
+  }
+
+  /// Calls `f(round)` for each fan-in round of node `n`, in order.
+  template <class F>
+  void for_each_round(std::size_t n, F&& f) const {
+    for (std::size_t r = nodes[n].first_round; r != no_node; r = rounds[r].next_round) f(rounds[r]);
+  }
+};
+
+}  // namespace aida

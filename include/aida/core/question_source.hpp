@@ -1,0 +1,57 @@
+#pragma once
+/// \file
+/// Question sources (spec §6): the training distribution, and the adversarial source that
+/// asks about what ML is predicted to get wrong.
+
+#include <cstddef>
+#include <optional>
+#include <utility>
+
+#include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
+
+namespace aida {
+
+/// Spec §6's adversarial source: draws `k` candidates from `source` and returns the one with
+/// the lowest `Adv(Q, ML(Q)) + τ·ε` (active learning). With k = 1 it is `source` itself.
+/// Holds references; counts the model and adversary calls it makes.
+template <class Src, class M, class V>
+class adversarial_source {
+ public:
+  adversarial_source(Src& source, M& ml, V& adv, std::size_t k = 4, double temperature = 1.0)
+      : source_(source), ml_(ml), adv_(adv), k_(k), temperature_(temperature) {
+    if (k == 0) throw invalid_options("aida::adversarial_source: k (candidates per question) must be at least 1");
+  }
+
+  template <Sampler S>
+  auto next(S& rng) {
+    using Q = std::remove_cvref_t<decltype(source_.next(rng))>;
+    std::optional<Q> best;
+    double best_key = 0;
+    for (std::size_t i = 0; i < k_; ++i) {
+      Q q = source_.next(rng);
+      if (k_ == 1) return q;
+      const auto o = ml_.predict(q);
+      ++model_calls_;
+      double key = static_cast<double>(adv_.score(q, o));
+      ++adversary_calls_;
+      if (temperature_ > 0) key += temperature_ * rng.gumbel();
+      if (!best || key < best_key) best.emplace(std::move(q)), best_key = key;
+    }
+    return std::move(*best);
+  }
+
+  [[nodiscard]] std::size_t model_calls() const noexcept { return model_calls_; }
+  [[nodiscard]] std::size_t adversary_calls() const noexcept { return adversary_calls_; }
+
+ private:
+  Src& source_;
+  M& ml_;
+  V& adv_;
+  std::size_t k_;
+  double temperature_;
+  std::size_t model_calls_ = 0;
+  std::size_t adversary_calls_ = 0;
+};
+
+}  // namespace aida

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs what aida's build, tests, examples and benchmarks need, from Debian's packages.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi
+$SUDO apt-get update
+$SUDO apt-get install -y --no-install-recommends \
+  g++ clang cmake ninja-build pkg-config \
+  libeigen3-dev libboost-dev libxtensor-dev \
+  libgtest-dev libgmock-dev libbenchmark-dev \
+  graphviz
