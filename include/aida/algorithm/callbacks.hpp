@@ -1,0 +1,190 @@
+#pragma once
+/// \file
+/// Callbacks for `aida::train`: a progress line, metrics as CSV and JSON lines, early stops,
+/// periodic checkpoints and a curriculum. A callback is any object with some of
+/// `on_begin(train_state&)`, `on_step(train_state&)`, `on_evaluate(train_state&)`,
+/// `on_end(train_state&)`; pass as many as you like to `train`.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include <unistd.h>
+
+#include "aida/algorithm/train.hpp"
+#include "aida/core/error.hpp"
+
+namespace aida::callbacks {
+
+/// A one-line progress report with rate and ETA, redrawn in place, on a terminal only
+/// (quiet when standard error is not a terminal, so logs stay clean); `always` forces it.
+class progress_line {
+ public:
+  explicit progress_line(std::ostream& out, bool always = false, int fd = STDERR_FILENO)
+      : out_(out), on_(always || ::isatty(fd) == 1) {}
+
+  void on_step(train_state& s) {
+    if (!on_ || (s.step % every_ != 0 && s.step != s.steps)) return;
+    const double rate = s.seconds > 0 ? static_cast<double>(s.step) / s.seconds : 0;
+    const double eta = rate > 0 ? static_cast<double>(s.steps - s.step) / rate : 0;
+    std::ostringstream line;
+    line << "\rstep " << s.step << '/' << s.steps << std::fixed << std::setprecision(1) << "  "
+         << rate << " steps/s  ETA " << format_duration(eta) << "  H calls " << s.overseer.total()
+         << "  loss " << std::setprecision(3) << s.model_loss;
+    if (!std::isnan(s.accuracy)) line << "  held-out " << std::setprecision(1) << 100 * s.accuracy << '%';
+    line << "   ";
+    out_ << line.str() << std::flush;
+    drew_ = true;
+  }
+  void on_end(train_state&) {
+    if (drew_) out_ << '\n' << std::flush;
+  }
+
+  /// Redraw every n steps (default 1).
+  progress_line& every(std::size_t n) {
+    every_ = n == 0 ? 1 : n;
+    return *this;
+  }
+
+  static std::string format_duration(double seconds) {
+    const auto s = static_cast<long>(seconds + 0.5);
+    std::ostringstream o;
+    if (s >= 3600) o << s / 3600 << 'h' << std::setw(2) << std::setfill('0') << (s % 3600) / 60 << 'm';
+    else if (s >= 60) o << s / 60 << 'm' << std::setw(2) << std::setfill('0') << s % 60 << 's';
+    else o << s << 's';
+    return o.str();
+  }
+
+ private:
+  std::ostream& out_;
+  bool on_;
+  bool drew_ = false;
+  std::size_t every_ = 1;
+};
+
+namespace detail {
+inline std::ofstream open_for_writing(const std::string& path) {
+  std::ofstream f(path, std::ios::out | std::ios::trunc);
+  if (!f) throw error("aida: cannot open metrics file '" + path + "' for writing");
+  return f;
+}
+inline std::string number(double x) {
+  if (std::isnan(x)) return "null";
+  std::ostringstream o;
+  o << std::setprecision(9) << x;
+  return o.str();
+}
+}  // namespace detail
+
+/// Metrics at each evaluation as CSV rows (header written first); `label` goes in column 1
+/// so several runs can share one file.
+class csv_metrics {
+ public:
+  csv_metrics(const std::string& path, std::string label = "")
+      : out_(detail::open_for_writing(path)), label_(std::move(label)) {
+    out_ << "run,step,episodes,overseer_calls,h_answer,h_fan_out,h_fan_in,model_calls,adversary_calls,"
+            "model_loss,adversary_loss,accuracy,threshold,difficulty,seconds\n";
+  }
+  void on_evaluate(train_state& s) {
+    using detail::number;
+    out_ << label_ << ',' << s.step << ',' << s.episodes << ',' << s.overseer.total() << ','
+         << s.overseer.answer << ',' << s.overseer.fan_out << ',' << s.overseer.fan_in << ','
+         << s.model_calls << ',' << s.adversary_calls << ',' << number(s.model_loss) << ','
+         << number(s.adversary_loss) << ',' << number(s.accuracy) << ',' << number(s.threshold) << ','
+         << s.difficulty << ',' << number(s.seconds) << '\n'
+         << std::flush;
+  }
+
+ private:
+  std::ofstream out_;
+  std::string label_;
+};
+
+/// Metrics at each evaluation as JSON lines, one object per line.
+class json_lines_metrics {
+ public:
+  explicit json_lines_metrics(const std::string& path, std::string label = "")
+      : out_(detail::open_for_writing(path)), label_(std::move(label)) {}
+  void on_evaluate(train_state& s) {
+    using detail::number;
+    out_ << "{\"run\":\"" << escape(label_) << "\",\"step\":" << s.step << ",\"episodes\":" << s.episodes
+         << ",\"overseer_calls\":" << s.overseer.total() << ",\"h_answer\":" << s.overseer.answer
+         << ",\"h_fan_out\":" << s.overseer.fan_out << ",\"h_fan_in\":" << s.overseer.fan_in
+         << ",\"model_calls\":" << s.model_calls << ",\"adversary_calls\":" << s.adversary_calls
+         << ",\"model_loss\":" << number(s.model_loss) << ",\"adversary_loss\":" << number(s.adversary_loss)
+         << ",\"accuracy\":" << number(s.accuracy) << ",\"threshold\":" << number(s.threshold)
+         << ",\"difficulty\":" << s.difficulty << ",\"seconds\":" << number(s.seconds) << "}\n"
+         << std::flush;
+  }
+
+ private:
+  static std::string escape(const std::string& s) {
+    std::string o;
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') o += '\\', o += static_cast<char>(c);
+      else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        o += buf;
+      } else o += static_cast<char>(c);
+    }
+    return o;
+  }
+  std::ofstream out_;
+  std::string label_;
+};
+
+/// Stops once held-out accuracy reaches `target`.
+struct stop_at_accuracy {
+  double target = 1.0;
+  void on_evaluate(train_state& s) const {
+    if (!std::isnan(s.accuracy) && s.accuracy >= target)
+      s.request_stop("held-out accuracy reached " + std::to_string(target));
+  }
+};
+
+/// Stops once the cumulative overseer calls reach `budget`.
+struct stop_at_overseer_calls {
+  std::size_t budget = 0;
+  void on_step(train_state& s) const {
+    if (s.overseer.total() >= budget) s.request_stop("overseer-call budget " + std::to_string(budget) + " spent");
+  }
+};
+
+/// Calls `save(state)` every `every` steps and at the end, e.g. to write a checkpoint.
+struct checkpoint_every {
+  std::size_t every = 1000;
+  std::function<void(const train_state&)> save;
+  void on_step(train_state& s) const {
+    if (every != 0 && s.step % every == 0 && save) save(s);
+  }
+  void on_end(train_state& s) const {
+    if (save && (every == 0 || s.step % every != 0)) save(s);
+  }
+};
+
+/// Raises the training difficulty when held-out accuracy passes `threshold`: calls
+/// `raise(new_difficulty)` (for example a generator's `set_difficulty`) up to `max_difficulty`.
+struct curriculum {
+  double threshold = 0.9;
+  std::size_t start = 1;
+  std::size_t max_difficulty = 1;
+  std::function<void(std::size_t)> raise;
+
+  void on_begin(train_state& s) const { s.difficulty = start; }
+  void on_evaluate(train_state& s) const {
+    if (!std::isnan(s.accuracy) && s.accuracy >= threshold && s.difficulty < max_difficulty) {
+      ++s.difficulty;
+      if (raise) raise(s.difficulty);
+    }
+  }
+};
+
+}  // namespace aida::callbacks

@@ -1,0 +1,204 @@
+#pragma once
+/// \file
+/// `aida::train`: the training loop of adversarial IDA. Each step samples questions (from
+/// the training distribution or the adversarial source of spec §6), amplifies them with H or
+/// the primed H′ (spec §2, §4), optionally distills (spec §3), trains ML and Adv on the
+/// episodes' targets, anneals the thresholds and, every so often, evaluates on a held-out
+/// set. Callbacks, in the manner of ensmallen, observe and may stop the run.
+
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <limits>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aida/algorithm/amplify.hpp"
+#include "aida/algorithm/distill.hpp"
+#include "aida/algorithm/iterate.hpp"
+#include "aida/algorithm/options.hpp"
+#include "aida/core/concepts.hpp"
+#include "aida/core/question_source.hpp"
+#include "aida/core/static_checks.hpp"
+
+namespace aida {
+
+/// What the trainer knows at any moment; callbacks read it and may set `stop`.
+struct train_state {
+  std::size_t step = 0;   ///< steps completed
+  std::size_t steps = 0;  ///< steps planned
+  std::size_t episodes = 0;
+  std::size_t distill_episodes = 0;
+  overseer_calls overseer;          ///< cumulative calls that reached H
+  std::size_t model_calls = 0;      ///< cumulative, in episodes
+  std::size_t adversary_calls = 0;  ///< cumulative, in episodes
+  fallback_counts fallbacks;        ///< cumulative
+  std::size_t targets = 0;          ///< model targets trained on, cumulative
+  double model_loss = std::numeric_limits<double>::quiet_NaN();      ///< last step's mean
+  double adversary_loss = std::numeric_limits<double>::quiet_NaN();  ///< last step's mean
+  double accuracy = std::numeric_limits<double>::quiet_NaN();        ///< last held-out accuracy
+  std::size_t evaluations = 0;
+  double threshold = 0;          ///< H′'s confidence threshold c in force
+  std::size_t difficulty = 0;    ///< for curricula; set by the curriculum callback
+  double seconds = 0;            ///< wall time since the start
+  bool stop = false;             ///< set by a callback to end the run after this step
+  std::string stop_reason;
+
+  void request_stop(std::string why) {
+    if (!stop) stop = true, stop_reason = std::move(why);
+  }
+};
+
+/// Options of `aida::train`.
+struct train_options {
+  std::size_t steps = 1000;
+  std::size_t episodes_per_step = 8;          ///< amplification episodes per step
+  std::size_t distill_episodes_per_step = 0;  ///< distillation episodes per step (spec §3)
+  std::size_t eval_every = 50;                ///< evaluate every N steps (and at the end)
+  /// Amplify with the primed overseer H′ (spec §4) instead of H itself.
+  bool iterate = true;
+  /// H′'s threshold c as a function of the step. The adversary starts out poor: start high
+  /// (consult H nearly always) and lower it.
+  std::function<double(std::size_t)> threshold = constant_schedule{std::numeric_limits<double>::infinity()};
+  double prime_noise = 1.0;                   ///< scale of H′'s Gumbel noise
+  std::size_t adversarial_candidates = 1;     ///< k of spec §6's adversarial source (1: off)
+  double adversarial_temperature = 1.0;
+  amplify_options amplify{};
+  distill_options distill{};
+
+  void validate() const {
+    if (episodes_per_step == 0) throw invalid_options("aida::train_options::episodes_per_step must be at least 1");
+    if (eval_every == 0) throw invalid_options("aida::train_options::eval_every must be at least 1");
+    if (!threshold) throw invalid_options("aida::train_options::threshold must be set (a schedule of the step)");
+    amplify.validate();
+    distill.validate();
+  }
+};
+
+/// \concept Evaluator
+/// Holds a held-out set and its ground truth; given a way to answer a question, returns the
+/// accuracy. The trainer sees only that number: ground truth stays inside the evaluator.
+template <class E, class Q, class A>
+concept Evaluator = requires(E& e, std::function<A(const Q&)> answer) {
+  { e.accuracy(answer) } -> std::convertible_to<double>;
+};
+
+namespace detail {
+
+template <class Cb>
+void notify_begin(Cb& cb, train_state& s) {
+  if constexpr (requires { cb.on_begin(s); }) cb.on_begin(s);
+}
+template <class Cb>
+void notify_step(Cb& cb, train_state& s) {
+  if constexpr (requires { cb.on_step(s); }) cb.on_step(s);
+}
+template <class Cb>
+void notify_evaluate(Cb& cb, train_state& s) {
+  if constexpr (requires { cb.on_evaluate(s); }) cb.on_evaluate(s);
+}
+template <class Cb>
+void notify_end(Cb& cb, train_state& s) {
+  if constexpr (requires { cb.on_end(s); }) cb.on_end(s);
+}
+
+inline void accumulate(train_state& s, const episode_counts& c) {
+  s.overseer += c.overseer;
+  s.model_calls += c.model_calls;
+  s.adversary_calls += c.adversary_calls;
+  s.fallbacks.depth_limit += c.fallbacks.depth_limit;
+  s.fallbacks.round_limit += c.fallbacks.round_limit;
+  s.fallbacks.overseer_budget += c.fallbacks.overseer_budget;
+  s.fallbacks.malformed_moves += c.fallbacks.malformed_moves;
+}
+
+}  // namespace detail
+
+/// Trains `ml` and `adv` by adversarial IDA on questions from `questions`, with overseer
+/// `h`, recursion `policy` and the `codec`; evaluates greedy answers with `evaluator`.
+///
+/// A step: `episodes_per_step` questions (through spec §6's adversarial source when
+/// `adversarial_candidates > 1`) are amplified with H′ (or H when `iterate` is false), plus
+/// `distill_episodes_per_step` distillation episodes; then one `train_step` of ML on all
+/// model targets and one of Adv on all adversary targets. The policy's `step` member, if it
+/// has one, and H′'s threshold follow the step. Returns the final state.
+template <class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
+train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
+                  const train_options& options, Callbacks&&... callbacks) {
+  using Q = codec_question_t<C>;
+  using A = codec_answer_t<C>;
+  using O = model_output_t<M, Q>;
+  checks::codec<C>();
+  checks::overseer<H, Q, A>();
+  checks::trainable_model<M, Q, A, S>();
+  checks::trainable_adversary<V, Q, O>();
+  checks::recursion_policy<P, S>();
+  static_assert(QuestionSource<Src, Q, S>, "aida::train: the question source has no `next(Sampler&)` returning a question");
+  static_assert(Evaluator<E, Q, A>, "aida::train: the evaluator has no `accuracy(std::function<A(const Q&)>)` returning a double");
+  options.validate();
+
+  const auto start = std::chrono::steady_clock::now();
+  train_state state;
+  state.steps = options.steps;
+  state.threshold = options.threshold(0);
+  auto primed = prime<S>(h, ml, adv, codec, state.threshold, options.prime_noise, rng.split());
+  adversarial_source<Src, M, V> adversarial(questions, ml, adv, options.adversarial_candidates,
+                                            options.adversarial_temperature);
+  episode_for<C, M> ep;
+  std::vector<model_target<Q, A>> model_batch;
+  std::vector<adversary_target<Q, O>> adversary_batch;
+
+  auto evaluate = [&] {
+    state.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
+        [&](const Q& q) { return A(ml.greedy(ml.predict(q))); })));
+    ++state.evaluations;
+    state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (detail::notify_evaluate(callbacks, state), ...);
+  };
+  auto collect = [&] {
+    detail::accumulate(state, ep.counts);
+    model_batch.insert(model_batch.end(), ep.model_targets.begin(), ep.model_targets.end());
+    adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
+  };
+
+  (detail::notify_begin(callbacks, state), ...);
+  bool evaluated_last = false;
+  while (state.step < options.steps && !state.stop) {
+    state.threshold = options.threshold(state.step);
+    primed.threshold = state.threshold;
+    if constexpr (requires { policy.step = state.step; }) policy.step = state.step;
+    model_batch.clear();
+    adversary_batch.clear();
+    for (std::size_t e = 0; e < options.episodes_per_step; ++e) {
+      const Q q = adversarial.next(rng);
+      if (options.iterate)
+        amplify_into(ep, q, primed, ml, adv, codec, policy, rng, options.amplify);
+      else
+        amplify_into(ep, q, h, ml, adv, codec, policy, rng, options.amplify);
+      ++state.episodes;
+      collect();
+    }
+    for (std::size_t e = 0; e < options.distill_episodes_per_step; ++e) {
+      const Q q = questions.next(rng);
+      distill_into(ep, q, ml, adv, codec, rng, options.distill);
+      ++state.distill_episodes;
+      collect();
+    }
+    state.targets += model_batch.size();
+    state.model_loss = static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(model_batch)));
+    state.adversary_loss = static_cast<double>(adv.train_step(std::span<const adversary_target<Q, O>>(adversary_batch)));
+    ++state.step;
+    state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    (detail::notify_step(callbacks, state), ...);
+    evaluated_last = state.step % options.eval_every == 0;
+    if (evaluated_last) evaluate();
+  }
+  if (!evaluated_last) evaluate();
+  (detail::notify_end(callbacks, state), ...);
+  return state;
+}
+
+}  // namespace aida
