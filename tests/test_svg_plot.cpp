@@ -1,0 +1,51 @@
+// The dependency-free SVG line plot: escaping, log axes, skipped points.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "aida/io/svg_plot.hpp"
+
+namespace {
+
+std::size_t count(const std::string& s, const std::string& what) {
+  std::size_t n = 0;
+  for (auto p = s.find(what); p != std::string::npos; p = s.find(what, p + 1)) ++n;
+  return n;
+}
+
+TEST(SvgPlot, EscapesTextAndDrawsOneLinePerSeries) {
+  aida::io::line_plot p{"a <b> & \"c\"", "x", "y", false, false, {}};
+  p.series.push_back({"one", {{0, 0}, {1, 1}}});
+  p.series.push_back({"two & three", {{0, 1}, {1, 0}}, true});
+  const std::string svg = p.to_svg();
+  EXPECT_NE(svg.find("a &lt;b&gt; &amp; &quot;c&quot;"), std::string::npos);
+  EXPECT_NE(svg.find("two &amp; three"), std::string::npos);
+  EXPECT_EQ(svg.find("<b>"), std::string::npos);
+  EXPECT_EQ(count(svg, "<polyline"), 2u);
+  EXPECT_EQ(count(svg, "stroke-dasharray"), 2u);  // the dashed series and its legend entry
+  EXPECT_EQ(svg.rfind("</svg>\n"), svg.size() - 7);
+}
+
+TEST(SvgPlot, LogAxisSkipsPointsItCannotShowAndTicksDecades) {
+  aida::io::line_plot p{"t", "calls", "acc", true, false, {}};
+  p.series.push_back({"s", {{0, 0.5}, {-3, 0.2}, {10, 0.1}, {1000, 0.9}}});
+  const std::string svg = p.to_svg();
+  const auto start = svg.find("points=\"") + 8;
+  const std::string pts = svg.substr(start, svg.find('"', start) - start);
+  EXPECT_EQ(count(pts, ","), 2u) << pts;  // only x = 10 and x = 1000 are drawable
+  EXPECT_NE(svg.find(">10<"), std::string::npos);
+  EXPECT_NE(svg.find(">100<"), std::string::npos);
+  EXPECT_NE(svg.find(">1000<"), std::string::npos);
+}
+
+TEST(SvgPlot, UnwritablePathIsAClearError) {
+  aida::io::line_plot p;
+  try {
+    p.write_svg("/nonexistent-dir/x.svg");
+    FAIL() << "expected aida::error";
+  } catch (const aida::error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.svg"), std::string::npos);
+  }
+}
+
+}  // namespace
