@@ -1,0 +1,250 @@
+// aida::train and its callbacks, with small deterministic doubles: the loop's bookkeeping,
+// schedules, early stops and metrics files.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aida/aida.hpp"
+#include "aida/algorithm/callbacks.hpp"
+#include "aida/algorithm/train.hpp"
+#include "support/seed.hpp"
+
+namespace {
+
+using S = std::string;
+using aida::Move;
+using aida::Subanswer;
+
+// Overseer for "the length of a string of a's": split in halves, add at fan-in.
+struct length_overseer {
+  int calls = 0;
+  S answer(const S& q) { return ++calls, std::to_string(q.size()); }
+  Move<S, S> fan_out(const S& q) {
+    ++calls;
+    if (q.size() <= 1) return Move<S, S>::answer(std::to_string(q.size()));
+    return Move<S, S>::split(q.substr(0, q.size() / 2), q.substr(q.size() / 2));
+  }
+  Move<S, S> fan_in(const S&, const Subanswer<S, S>& a, const Subanswer<S, S>& b) {
+    ++calls;
+    return Move<S, S>::answer(std::to_string(number(a.answer) + number(b.answer)));
+  }
+  // Subanswers drawn from ML can be anything; a wrong one just makes a wrong sum.
+  static int number(const S& s) {
+    int n = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return 0;
+      n = 10 * n + (c - '0');
+    }
+    return n;
+  }
+};
+
+// A "model" that is right about lengths up to `known` and learns one more each train step.
+struct growing_model {
+  std::size_t known = 1;
+  std::size_t batches = 0;
+  std::size_t targets = 0;
+  static constexpr std::size_t coded = 1000;  // output for fan-out/fan-in questions
+  std::size_t predict(const S& q) const { return q[0] == '^' || q[0] == '&' ? coded : q.size(); }
+  double log_prob(std::size_t, const S&) const { return -0.5; }
+  template <class Sm>
+  S sample(std::size_t o, Sm&) const { return greedy(o); }
+  S greedy(std::size_t o) const {
+    if (o == coded) return "=0";  // a well-formed (if wrong) answer move
+    return o <= known ? std::to_string(o) : "?";
+  }
+  double train_step(std::span<const aida::model_target<S, S>> b) {
+    ++batches, targets += b.size(), ++known;
+    return 0.25;
+  }
+};
+
+struct constant_adversary {
+  double value = -1;
+  std::size_t batches = 0;
+  double score(const S&, std::size_t) const { return value; }
+  double train_step(std::span<const aida::adversary_target<S, std::size_t>>) { return ++batches, 0.125; }
+};
+
+struct fixed_length_source {
+  std::size_t length = 8;
+  S next(aida::sampler&) const { return S(length, 'a'); }
+};
+
+// The evaluator holds its own labels; the trainer only gets the accuracy.
+struct length_evaluator {
+  std::vector<std::size_t> lengths{4, 8};
+  double accuracy(const std::function<S(const S&)>& answer) const {
+    int right = 0;
+    for (auto n : lengths) right += answer(S(n, 'a')) == std::to_string(n);
+    return static_cast<double>(right) / static_cast<double>(lengths.size());
+  }
+};
+
+struct recorder {
+  std::vector<std::string>* log;
+  void on_begin(aida::train_state&) { log->push_back("begin"); }
+  void on_step(aida::train_state& s) { log->push_back("step" + std::to_string(s.step)); }
+  void on_evaluate(aida::train_state& s) { log->push_back("eval" + std::to_string(s.step)); }
+  void on_end(aida::train_state&) { log->push_back("end"); }
+};
+
+TEST(Train, CallsCallbacksInOrderAndCountsEverything) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  aida::train_options opt;
+  opt.steps = 4;
+  opt.episodes_per_step = 2;
+  opt.distill_episodes_per_step = 1;
+  opt.eval_every = 2;
+  opt.iterate = false;
+  std::vector<std::string> log;
+  const auto st = aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt,
+                              recorder{&log});
+  const std::vector<std::string> expected{"begin", "step1", "step2", "eval2", "step3", "step4", "eval4", "end"};
+  EXPECT_EQ(log, expected);
+  EXPECT_EQ(st.step, 4u);
+  EXPECT_EQ(st.episodes, 8u);
+  EXPECT_EQ(st.distill_episodes, 4u);
+  EXPECT_EQ(ml.batches, 4u);
+  EXPECT_EQ(adv.batches, 4u);
+  EXPECT_EQ(st.targets, ml.targets);
+  // Full tree on 8 a's: 15 nodes, 8 leaves (1 fan-out each), 7 inner (fan-out + fan-in).
+  EXPECT_EQ(st.overseer.total(), 8u * 22u);
+  EXPECT_EQ(static_cast<std::size_t>(h.calls), st.overseer.total());
+  EXPECT_DOUBLE_EQ(st.model_loss, 0.25);
+  EXPECT_DOUBLE_EQ(st.adversary_loss, 0.125);
+  EXPECT_DOUBLE_EQ(st.accuracy, 0.5);  // knows lengths up to 5 after 4 steps: 4 right, 8 not
+  EXPECT_EQ(st.evaluations, 2u);
+}
+
+TEST(Train, StopsAtTargetAccuracyAndAtOverseerBudget) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::train_options opt;
+  opt.steps = 100;
+  opt.eval_every = 1;
+  opt.iterate = false;
+  {
+    aida::sampler rng(aida_test::seed());
+    const auto st = aida::train(src, h, ml, adv, aida::string_codec{}, aida::uniform_one{}, ev, rng, opt,
+                                aida::callbacks::stop_at_accuracy{1.0});
+    EXPECT_TRUE(st.stop);
+    EXPECT_EQ(st.step, 7u);  // length 8 is known after 7 steps
+    EXPECT_DOUBLE_EQ(st.accuracy, 1.0);
+  }
+  {
+    growing_model fresh;
+    opt.episodes_per_step = 1;
+    aida::sampler rng(aida_test::seed());
+    const auto st = aida::train(src, h, fresh, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt,
+                                aida::callbacks::stop_at_overseer_calls{50});
+    EXPECT_EQ(st.step, 3u);  // one full-tree episode of 22 calls a step: 66 >= 50 after 3
+    EXPECT_GE(st.overseer.total(), 50u);
+    EXPECT_NE(st.stop_reason.find("budget"), std::string::npos);
+  }
+}
+
+TEST(Train, SchedulesFollowTheStep) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;  // score -1
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::train_options opt;
+  opt.steps = 6;
+  opt.prime_noise = 0;  // H′ consults H iff -1 < c
+  opt.threshold = aida::linear_schedule{0.0, -2.0, 4};  // c: 0, -0.5, -1, -1.5, -2, -2
+  std::vector<double> thresholds;
+  std::vector<std::size_t> calls;
+  struct watch {
+    std::vector<double>* t;
+    std::vector<std::size_t>* c;
+    void on_step(aida::train_state& s) { t->push_back(s.threshold), c->push_back(s.overseer.total()); }
+  };
+  aida::sampler rng(aida_test::seed());
+  aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt, watch{&thresholds, &calls});
+  const std::vector<double> expected{0.0, -0.5, -1.0, -1.5, -2.0, -2.0};
+  EXPECT_EQ(thresholds, expected);
+  // While c > -1 H′ consults H (8 episodes × 22 calls a step); from c <= -1 on it never does.
+  EXPECT_EQ(calls[0], 8u * 22u);
+  EXPECT_EQ(calls[1], 2u * 8u * 22u);
+  for (std::size_t i = 2; i < calls.size(); ++i) EXPECT_EQ(calls[i], calls[1]) << "step " << i + 1;
+}
+
+TEST(Train, MetricsFilesHaveAHeaderAndARowPerEvaluation) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::train_options opt;
+  opt.steps = 5;
+  opt.eval_every = 2;
+  opt.iterate = false;
+  const std::string csv = testing::TempDir() + "aida_train_metrics.csv";
+  const std::string jsonl = testing::TempDir() + "aida_train_metrics.jsonl";
+  aida::sampler rng(aida_test::seed());
+  aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt,
+              aida::callbacks::csv_metrics(csv, "run1"), aida::callbacks::json_lines_metrics(jsonl, "run\"1"));
+  std::ifstream c(csv), j(jsonl);
+  std::vector<std::string> rows, lines;
+  for (std::string l; std::getline(c, l);) rows.push_back(l);
+  for (std::string l; std::getline(j, l);) lines.push_back(l);
+  ASSERT_EQ(rows.size(), 4u);  // header + evaluations at steps 2, 4 and the final one (5)
+  EXPECT_EQ(rows[0].rfind("run,step,", 0), 0u);
+  EXPECT_EQ(rows[1].rfind("run1,2,", 0), 0u);
+  EXPECT_EQ(rows[3].rfind("run1,5,", 0), 0u);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].rfind("{\"run\":\"run\\\"1\",\"step\":2,", 0), 0u) << lines[0];
+}
+
+TEST(Train, ProgressLineIsQuietWhenNotATerminal) {
+  std::ostringstream out;
+  aida::callbacks::progress_line quiet(out, false, -1);  // fd -1 is no terminal
+  aida::train_state s;
+  s.steps = 10, s.step = 10, s.seconds = 2;
+  quiet.on_step(s);
+  quiet.on_end(s);
+  EXPECT_TRUE(out.str().empty());
+  aida::callbacks::progress_line forced(out, true);
+  forced.on_step(s);
+  EXPECT_NE(out.str().find("step 10/10"), std::string::npos);
+  EXPECT_NE(out.str().find("5.0 steps/s"), std::string::npos);
+  EXPECT_EQ(aida::callbacks::progress_line::format_duration(3725), "1h02m");
+  EXPECT_EQ(aida::callbacks::progress_line::format_duration(65), "1m05s");
+}
+
+TEST(Train, BadOptionsAreNamed) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  aida::train_options opt;
+  opt.episodes_per_step = 0;
+  EXPECT_THROW(
+      {
+        try {
+          aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt);
+        } catch (const aida::invalid_options& e) {
+          EXPECT_NE(std::string(e.what()).find("episodes_per_step"), std::string::npos);
+          throw;
+        }
+      },
+      aida::invalid_options);
+  EXPECT_EQ(ml.batches, 0u);
+}
+
+}  // namespace
