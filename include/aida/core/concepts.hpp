@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <type_traits>
+#include <utility>
 
 #include "aida/core/episode.hpp"
 #include "aida/core/move.hpp"
@@ -23,7 +24,8 @@ namespace aida {
 /// Adv into Adv_fan_out, Adv_fan_in): structured queries become questions, moves become
 /// answers.
 ///
-/// **Minimal complete definition:** member types `question_type`, `answer_type`;
+/// **Minimal complete definition:** member types `question_type` (regular: default
+/// constructible, copyable, equality comparable) and `answer_type` (semiregular);
 /// `c.fan_out_question(q) -> Q`; `c.fan_in_question(q, s1, s2) -> Q` with `s1, s2` of
 /// type `Subanswer<Q, A>`; `c.encode(m) -> A` for a `Move<Q, A>`;
 /// `c.decode(a) -> std::optional<Move<Q, A>>`.
@@ -42,6 +44,9 @@ namespace aida {
 /// knows how the jobs are told apart, so models stay oblivious of moves.
 template <class C>
 concept Codec = requires { typename C::question_type; typename C::answer_type; } &&
+    // The procedures store questions and answers in the episode's tree (default-constructed,
+    // copied) and compare questions to detect repeating splits (spec §8).
+    std::regular<typename C::question_type> && std::semiregular<typename C::answer_type> &&
     requires(const C& c, const typename C::question_type& q,
              const Subanswer<typename C::question_type, typename C::answer_type>& s,
              const Move<typename C::question_type, typename C::answer_type>& m,

@@ -2,10 +2,13 @@
 /// \file
 /// Exception types thrown by aida. Every error names what was wrong.
 
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace aida {

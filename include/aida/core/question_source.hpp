@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "aida/core/concepts.hpp"
@@ -23,22 +24,30 @@ class adversarial_source {
     if (k == 0) throw invalid_options("aida::adversarial_source: k (candidates per question) must be at least 1");
   }
 
+  /// The next question. If the source, the model or the adversary throws, the exception
+  /// propagates and `rng` and the call counts are as they were at entry.
   template <Sampler S>
   auto next(S& rng) {
     using Q = std::remove_cvref_t<decltype(source_.next(rng))>;
-    std::optional<Q> best;
-    double best_key = 0;
-    for (std::size_t i = 0; i < k_; ++i) {
-      Q q = source_.next(rng);
-      if (k_ == 1) return q;
-      const auto o = ml_.predict(q);
-      ++model_calls_;
-      double key = static_cast<double>(adv_.score(q, o));
-      ++adversary_calls_;
-      if (temperature_ > 0) key += temperature_ * rng.gumbel();
-      if (!best || key < best_key) best.emplace(std::move(q)), best_key = key;
+    if (k_ == 1) return Q(source_.next(rng));
+    const S saved = rng;
+    try {
+      std::optional<Q> best;
+      double best_key = 0;
+      for (std::size_t i = 0; i < k_; ++i) {
+        Q q = source_.next(rng);
+        const auto o = ml_.predict(q);
+        double key = static_cast<double>(adv_.score(q, o));
+        if (temperature_ > 0) key += temperature_ * rng.gumbel();
+        if (!best || key < best_key) best.emplace(std::move(q)), best_key = key;
+      }
+      model_calls_ += k_;  // counted on success only, so a throw leaves the counts unchanged
+      adversary_calls_ += k_;
+      return std::move(*best);
+    } catch (...) {
+      rng = saved;
+      throw;
     }
-    return std::move(*best);
   }
 
   [[nodiscard]] std::size_t model_calls() const noexcept { return model_calls_; }

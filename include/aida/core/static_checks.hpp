@@ -3,6 +3,10 @@
 /// Readable compile-time checks of the concepts, one sentence per missing member, used at
 /// the entry of every procedure (after ensmallen's function/static_checks.hpp).
 
+#include <concepts>
+#include <cstdint>
+#include <span>
+
 #include "aida/core/concepts.hpp"
 
 namespace aida::checks {
@@ -16,6 +20,10 @@ constexpr void codec() {
   if constexpr (requires { typename C::question_type; typename C::answer_type; }) {
     using Q = typename C::question_type;
     using A = typename C::answer_type;
+    static_assert(std::regular<Q>,
+                  "aida: the codec's question_type must be default constructible, copyable and equality comparable");
+    static_assert(std::semiregular<A>,
+                  "aida: the codec's answer_type must be default constructible and copyable");
     static_assert(requires(const C& c, const Q& q) { c.fan_out_question(q); },
                   "aida: the codec has no `fan_out_question(const Q&) const` returning a question");
     static_assert(requires(const C& c, const Q& q, const Subanswer<Q, A>& s) { c.fan_in_question(q, s, s); },
