@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 
 #include "aida/algorithm/detail/record.hpp"
@@ -82,6 +83,9 @@ class amplifier {
     if (by == producer::overseer) ++ep_.counts.overseer.fan_out;
     ep_.nodes[n].fan_out = m;
     ep_.nodes[n].fan_out_by = by;
+    // A repeating split is checked before it is recorded: a model move through H′ that
+    // repeats must not become a training target.
+    if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
     record_target(ep_, ml_, adv_, codec_.fan_out_question(q), codec_.encode(m), target_kind::fan_out,
                   opt_.adversary_loss_form);
 
@@ -89,16 +93,6 @@ class amplifier {
     std::size_t prev = no_node;
     while (m.is_split()) {
       const Split<Q> s = m.get_split();
-      if (const Q* repeated = repeats(s, n)) {
-        if (by == producer::overseer)
-          throw overseer_error("aida: the overseer split question " + describe(q) +
-                               " into a subquestion that repeats " +
-                               (*repeated == q ? std::string("the question itself")
-                                               : "its ancestor " + describe(*repeated)) +
-                               " (spec §8: this would never terminate)");
-        ++ep_.counts.fallbacks.malformed_moves;  // a model move through H′: ML answers instead
-        return model_fallback(n, node_end::malformed_move);
-      }
       if (rounds == opt_.max_rounds) {  // spec §8: answered by H(Q)
         if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
         ++ep_.counts.fallbacks.round_limit;
@@ -119,9 +113,8 @@ class amplifier {
       if constexpr (policy_uses_scores<P>()) {
         predict_pair(ml_, s, o);
         ep_.counts.model_calls += 2;
-        scores[0] = static_cast<double>(adv_.score(s.first, *o[0]));
-        scores[1] = static_cast<double>(adv_.score(s.second, *o[1]));
-        ep_.counts.adversary_calls += 2;
+        scores[0] = checked_score(s.first, *o[0]);
+        scores[1] = checked_score(s.second, *o[1]);
       }
       // Step 4: recurse on the chosen subquestions, draw the others from ML.
       const selection sel = policy_.select(scores[0], scores[1], rng_);
@@ -164,6 +157,7 @@ class amplifier {
       if (by == producer::overseer) ++ep_.counts.overseer.fan_in;
       ep_.rounds[r].move = m;
       ep_.rounds[r].move_by = by;
+      if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
       record_target(ep_, ml_, adv_, codec_.fan_in_question(q, s1, s2), codec_.encode(m),
                     target_kind::fan_in, opt_.adversary_loss_form);
     }
@@ -178,6 +172,35 @@ class amplifier {
   }
 
   A draw(const O& o) { return opt_.greedy_subanswers ? A(ml_.greedy(o)) : A(ml_.sample(o, rng_)); }
+
+  /// False for a split that repeats node n's question or an ancestor's (spec §8): an error
+  /// of the overseer (thrown, naming both questions), or a malformed move of ML (through
+  /// H′, counted; the caller then lets ML answer).
+  bool usable(const Move<Q, A>& m, producer by, std::size_t n) {
+    if (!m.is_split()) return true;
+    const Q* repeated = repeats(m.get_split(), n);
+    if (!repeated) return true;
+    if (by == producer::overseer) {
+      const Q& q = ep_.nodes[n].question;
+      throw overseer_error("aida: the overseer split question " + describe(q) +
+                           " into a subquestion that repeats " +
+                           (repeated == &q ? std::string("the question itself")
+                                           : "its ancestor " + describe(*repeated)) +
+                           " (spec §8: this would never terminate)");
+    }
+    ++ep_.counts.fallbacks.malformed_moves;
+    return false;
+  }
+
+  /// S = Adv(sq, o), checked to be a usable number (spec §2 step 3).
+  double checked_score(const Q& sq, const O& o) {
+    const double score = static_cast<double>(adv_.score(sq, o));
+    ++ep_.counts.adversary_calls;
+    if (!std::isfinite(score))
+      throw error("aida: the adversary's score is " + std::to_string(score) + " for question " +
+                  describe(sq));
+    return score;
+  }
 
   /// The question among `q` (node n's) and its ancestors that the split repeats, if any.
   const Q* repeats(const Split<Q>& s, std::size_t n) const {

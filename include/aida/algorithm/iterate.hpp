@@ -3,11 +3,15 @@
 /// Iteration (spec §4): the primed overseer H′, which consults H only where the adversary
 /// is not confident that ML is good, and otherwise defers to ML.
 
+#include <cmath>
+#include <cstddef>
 #include <optional>
+#include <string>
 #include <utility>
 
 #include "aida/algorithm/detail/record.hpp"
 #include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
 #include "aida/core/static_checks.hpp"
 
 namespace aida {
@@ -19,7 +23,7 @@ namespace aida {
 /// - `H′_fan_in` likewise through the codec.
 ///
 /// It satisfies `Overseer`, so `amplify` runs with it unchanged. Called by a procedure (the
-/// context-taking members), it draws ε from the episode's sampler, counts its model and
+/// context-taking members, for any sampler type), it draws ε from the episode's sampler, counts its model and
 /// adversary calls into the episode, and reports deferrals with `ctx.by = producer::model`,
 /// so that only calls that reach H count as overseer calls. Called directly (the plain
 /// members), it uses its own sampler and keeps its own counts in `usage()`.
@@ -47,7 +51,8 @@ class primed_overseer {
     checks::adversary<V, Q, model_output_t<M, Q>>();
   }
 
-  A answer(const Q& q, overseer_context<S>& ctx) {
+  template <Sampler R>
+  A answer(const Q& q, overseer_context<R>& ctx) {
     auto o = ml_.predict(q);
     ++ctx.counts.model_calls;
     if (consult(q, o, ctx)) return defer_to_h(ctx, [&] { return A(h_.answer(q)); });
@@ -55,12 +60,14 @@ class primed_overseer {
     return A(ml_.sample(o, ctx.rng));
   }
 
-  move_type fan_out(const Q& q, overseer_context<S>& ctx) {
+  template <Sampler R>
+  move_type fan_out(const Q& q, overseer_context<R>& ctx) {
     return move_through_codec(codec_.fan_out_question(q), ctx, [&] { return move_type(h_.fan_out(q)); });
   }
 
+  template <Sampler R>
   move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2,
-                   overseer_context<S>& ctx) {
+                   overseer_context<R>& ctx) {
     return move_through_codec(codec_.fan_in_question(q, s1, s2), ctx,
                               [&] { return move_type(h_.fan_in(q, s1, s2)); });
   }
@@ -80,22 +87,24 @@ class primed_overseer {
 
  private:
   /// Spec §4: consult H iff `Adv(q, o) + ε < c`.
-  template <class O>
-  bool consult(const Q& q, const O& o, overseer_context<S>& ctx) {
+  template <class O, Sampler R>
+  bool consult(const Q& q, const O& o, overseer_context<R>& ctx) {
     const double s = static_cast<double>(adv_.score(q, o));
     ++ctx.counts.adversary_calls;
+    if (!std::isfinite(s))
+      throw error("aida: the adversary's score is " + std::to_string(s) + " for question " + detail::describe(q));
     const double eps = noise_scale > 0 ? noise_scale * ctx.rng.gumbel() : 0.0;
     return s + eps < threshold;
   }
 
-  template <class F>
-  auto defer_to_h(overseer_context<S>& ctx, F&& call_h) {
+  template <Sampler R, class F>
+  auto defer_to_h(overseer_context<R>& ctx, F&& call_h) {
     ctx.by = producer::overseer;
     return call_h();
   }
 
-  template <class F>
-  move_type move_through_codec(const Q& coded, overseer_context<S>& ctx, F&& call_h) {
+  template <Sampler R, class F>
+  move_type move_through_codec(const Q& coded, overseer_context<R>& ctx, F&& call_h) {
     auto o = ml_.predict(coded);
     ++ctx.counts.model_calls;
     if (consult(coded, o, ctx)) return defer_to_h(ctx, call_h);
