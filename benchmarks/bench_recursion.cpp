@@ -158,13 +158,21 @@ BENCHMARK_CAPTURE(BM_policy, recurse_none, aida::recurse_none{});
 // ---------------------------------------------------------------------------------------
 // amplify and distill per tree node.
 
-/// Sets the per-node counters: seconds per node (`s_per_node`, shown with an SI prefix:
-/// "35n" is 35 ns) and heap allocations per node in the timed loop (`allocs_per_node`).
-void report_per_node(benchmark::State& state, double nodes_per_iteration, std::uint64_t allocs) {
+/// Sets the per-node counters: seconds per node of the recursion (`s_per_node`, shown
+/// with an SI prefix: "35n" is 35 ns), heap allocations per node in the timed loop
+/// (`allocs_per_node`) and, when given, seconds per question of the tree
+/// (`s_per_question`): the nodes plus the subquestions that ML answered instead of a
+/// recursion, `1 + 2 · rounds` (the same as the nodes for a full tree).
+void report_per_node(benchmark::State& state, double nodes_per_iteration, std::uint64_t allocs,
+                     double questions_per_iteration = 0) {
   const double nodes = nodes_per_iteration * static_cast<double>(state.iterations());
   state.counters["nodes"] = nodes_per_iteration;
   state.counters["s_per_node"] =
       benchmark::Counter(nodes, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  if (questions_per_iteration > 0)
+    state.counters["s_per_question"] = benchmark::Counter(
+        questions_per_iteration * static_cast<double>(state.iterations()),
+        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.counters["allocs_per_node"] = static_cast<double>(allocs) / nodes;
   state.SetItemsProcessed(static_cast<std::int64_t>(nodes));
 }
@@ -196,7 +204,7 @@ void BM_amplify(benchmark::State& state, P policy) {
   // A gumbel_argmin chain always has depth + 1 nodes; recurse_all a full tree. Either
   // way every episode has the warm-up's size, which the per-node figures rely on.
   if (static_cast<double>(ep.counts.nodes) != nodes) state.SkipWithError("episode size changed");
-  report_per_node(state, nodes, allocs);
+  report_per_node(state, nodes, allocs, 1.0 + 2.0 * static_cast<double>(ep.counts.rounds));
 }
 BENCHMARK_CAPTURE(BM_amplify, recurse_all, aida::recurse_all{})->DenseRange(4, 16, 2);
 BENCHMARK_CAPTURE(BM_amplify, gumbel_argmin, aida::gumbel_argmin{.temperature = 1.0})
