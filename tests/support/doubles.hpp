@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <ostream>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -23,6 +24,14 @@
 #include <vector>
 
 #include "aida/aida.hpp"
+
+namespace aida {
+// Readable failure messages for moves (found by GoogleTest through ADL).
+inline void PrintTo(const Move<std::string, std::string>& m, std::ostream* os) {
+  if (m.is_answer()) *os << "answer(\"" << m.get_answer() << "\")";
+  else *os << "split(\"" << m.get_split().first << "\", \"" << m.get_split().second << "\")";
+}
+}  // namespace aida
 
 namespace aida_test {
 
@@ -227,6 +236,7 @@ struct scripted_model {
   double default_log_prob = std::log(0.5);
   std::optional<Q> throw_on;          ///< predict() of this question throws
   bool consume_sampler = false;       ///< sample() advances the sampler by one draw
+  std::optional<Q> throw_on_sample;   ///< sample() for this question throws
 
   scripted_output predict(const Q& q) {
     log->add("ML(" + q + ")");
@@ -241,6 +251,8 @@ struct scripted_model {
   A sample(const scripted_output& o, S& rng) {
     log->add("sample(" + o.question + ")");
     if (consume_sampler) (void)rng.next();
+    if (throw_on_sample && *throw_on_sample == o.question)
+      throw user_failure("scripted model fails to sample for " + o.question);
     const std::size_t k = samples_seen[o.question]++;
     const auto it = draws.find(o.question);
     if (it == draws.end() || it->second.empty()) return "ml:" + o.question;
@@ -276,7 +288,7 @@ struct scripted_adversary {
 struct scripted_world {
   call_log log;
   scripted_overseer h{&log, {}, {}, {}, {}, {}};
-  scripted_model ml{&log, {}, {}, {}, std::log(0.5), {}, false, {}};
+  scripted_model ml{&log, {}, {}, {}, std::log(0.5), {}, false, {}, {}};
   scripted_adversary adv{&log, {}, 0.0, {}};
   aida::string_codec codec;
 };
@@ -312,16 +324,18 @@ struct digit_sum_overseer {
   }
 };
 
-/// A model whose draws come from the sampler (a random digit string of length 1–2), so
-/// that episodes depend on the stream: for the bit-for-bit reproducibility tests.
+/// A model whose draws come from the sampler (a number below 19), so that episodes depend
+/// on the stream: for the bit-for-bit reproducibility tests.
 struct random_model {
   std::string predict(const std::string& q) { return q; }
   double log_prob(const std::string& o, const std::string& a) {
     return -0.1 * static_cast<double>(1 + (o.size() + a.size()) % 7);
   }
   template <aida::Sampler S>
-  std::string sample(const std::string&, S& rng) {
-    return std::to_string(rng.next() % 19);
+  std::string sample(const std::string& o, S& rng) {
+    const std::string a = std::to_string(rng.next() % 19);
+    // For fan-out and fan-in questions (string_codec's markers) the draw is a move: an answer.
+    return !o.empty() && (o[0] == '^' || o[0] == '&') ? "=" + a : a;
   }
   std::string greedy(const std::string& o) { return digit_sum_overseer::sum(o); }
 };

@@ -37,6 +37,11 @@ concept Sampler = std::copyable<S> && requires(S& s) {
 /// Weyl sequence). Its integer stream for a seed is the same on every platform and
 /// compiler; floating-point draws are computed from it with IEEE double arithmetic and
 /// `std::log` only.
+///
+/// Definition (so that the stream can be reproduced elsewhere): with
+/// `mix` the SplitMix64 finaliser, the state starts at `mix(seed ^ 0x6a09e667f3bcc909)`
+/// (the seed is mixed so that small seeds give unrelated streams) and `next()` is standard
+/// SplitMix64 from that state: `state += 0x9e3779b97f4a7c15; return mix(state)`.
 class sampler {
  public:
   explicit constexpr sampler(std::uint64_t seed = 0) noexcept : state_(mix(seed ^ 0x6a09e667f3bcc909ULL)) {}

@@ -1,0 +1,178 @@
+// aida::string_codec, the transformation of spec §1: round trip of answers and splits, the
+// symmetry laws, injectivity of the escaping, and totality of decode (malformed strings give
+// std::nullopt, never a crash) over listed edge cases and many random byte strings.
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "aida/core/sampler.hpp"
+#include "aida/core/string_codec.hpp"
+#include "support/seed.hpp"
+
+namespace {
+
+using move_t = aida::Move<std::string, std::string>;
+using sub_t = aida::Subanswer<std::string, std::string>;
+const aida::string_codec codec;
+
+// Strings with every character the format gives a meaning to, and the empty string.
+const std::vector<std::string> tricky = {
+    "",    "a",  "\\",  "|",     "=",   "^",    "&",   "/",     "\\\\", "||",     "a|b",
+    "a=b", "=x", "/a|b", "\\|", "a\\", "^q",   "&q|a=b|c=d",   "x\\=y|z", "  ", std::string(1, '\0'),
+};
+
+/// A random string over `alphabet` of length 0..max_len, drawn from the sampler.
+std::string random_string(aida::sampler& rng, std::string_view alphabet, std::size_t max_len) {
+  std::string s(rng.below(max_len + 1), ' ');
+  for (char& c : s) c = alphabet[rng.below(alphabet.size())];
+  return s;
+}
+
+// ---- round trip ---------------------------------------------------------------------
+
+TEST(CodecRoundTrip, Answers) {
+  for (const auto& a : tricky) {
+    const std::string encoded = codec.encode(move_t::answer(a));
+    const auto decoded = codec.decode(encoded);
+    ASSERT_TRUE(decoded) << "answer \"" << a << "\" encoded as \"" << encoded << "\"";
+    EXPECT_EQ(*decoded, move_t::answer(a));
+  }
+}
+
+TEST(CodecRoundTrip, Splits) {
+  for (const auto& x : tricky)
+    for (const auto& y : tricky) {
+      if (x.empty() || y.empty()) continue;  // a subquestion is never empty
+      const std::string encoded = codec.encode(move_t::split(x, y));
+      const auto decoded = codec.decode(encoded);
+      ASSERT_TRUE(decoded) << "split (\"" << x << "\", \"" << y << "\") encoded as \"" << encoded << "\"";
+      ASSERT_TRUE(decoded->is_split());
+      EXPECT_TRUE(decoded->get_split().same_pair({x, y})) << encoded;
+    }
+}
+
+// A split with an empty subquestion cannot be told from a malformed one: it does not decode
+// (documented in string_codec), so ML can never produce it as a move.
+TEST(CodecRoundTrip, EmptySubquestionDoesNotDecode) {
+  EXPECT_FALSE(codec.decode(codec.encode(move_t::split("", "b"))));
+}
+
+TEST(CodecRoundTrip, RandomStringsOverTheSpecialCharacters) {
+  aida::sampler rng(aida_test::seed());
+  for (int i = 0; i < 5000; ++i) {
+    const std::string a = random_string(rng, "ab\\|=^&/", 8);
+    EXPECT_EQ(codec.decode(codec.encode(move_t::answer(a))), move_t::answer(a));
+    const std::string x = "x" + random_string(rng, "ab\\|=^&/", 6);
+    const std::string y = random_string(rng, "ab\\|=^&/", 6) + "y";
+    const auto split = codec.decode(codec.encode(move_t::split(x, y)));
+    ASSERT_TRUE(split && split->is_split()) << x << " " << y;
+    EXPECT_TRUE(split->get_split().same_pair({x, y}));
+  }
+}
+
+// ---- symmetry (spec §1) ---------------------------------------------------------------
+
+TEST(CodecSymmetry, SplitEncodingAndFanInQuestionIgnoreTheOrder) {
+  aida::sampler rng(aida_test::seed());
+  for (int i = 0; i < 3000; ++i) {
+    const std::string q = random_string(rng, "qa\\|=", 5);
+    const std::string x = random_string(rng, "ab\\|=", 5), y = random_string(rng, "ab\\|=", 5);
+    const std::string ax = random_string(rng, "01\\|=", 4), ay = random_string(rng, "01\\|=", 4);
+    EXPECT_EQ(codec.encode(move_t::split(x, y)), codec.encode(move_t::split(y, x)));
+    EXPECT_EQ(codec.fan_in_question(q, {x, ax}, {y, ay}), codec.fan_in_question(q, {y, ay}, {x, ax}));
+  }
+}
+
+// Symmetry must not buy collisions: different fan-in queries (up to the order of the two
+// subanswers) give different questions, and different splits different encodings. Random
+// strings over a small alphabet with the escaped characters make near-collisions frequent.
+TEST(CodecSymmetry, FanInQuestionsAndSplitsAreInjectiveUpToOrder) {
+  aida::sampler rng(aida_test::seed());
+  using key = std::tuple<std::string, std::string, std::string, std::string, std::string>;
+  std::map<std::string, key> fan_in_seen;
+  std::map<std::string, std::pair<std::string, std::string>> split_seen;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string q = random_string(rng, "a\\|=", 3);
+    sub_t s1{random_string(rng, "a\\|=", 3), random_string(rng, "a\\|=", 2)};
+    sub_t s2{random_string(rng, "a\\|=", 3), random_string(rng, "a\\|=", 2)};
+    if (std::tie(s2.question, s2.answer) < std::tie(s1.question, s1.answer)) std::swap(s1, s2);
+    const key k{q, s1.question, s1.answer, s2.question, s2.answer};
+    const auto [it, fresh] = fan_in_seen.emplace(codec.fan_in_question(q, s1, s2), k);
+    ASSERT_TRUE(fresh || it->second == k) << "two fan-in queries give the question " << it->first;
+
+    auto x = s1.question, y = s2.question;
+    if (y < x) std::swap(x, y);
+    const auto [jt, fresh_split] = split_seen.emplace(codec.encode(move_t::split(x, y)), std::pair{x, y});
+    ASSERT_TRUE(fresh_split || (jt->second == std::pair{x, y})) << "two splits encode as " << jt->first;
+  }
+  EXPECT_GT(fan_in_seen.size(), 1000u);  // the property was tested on many distinct queries
+}
+
+TEST(CodecFormat, QuestionsAndMarkers) {
+  EXPECT_EQ(codec.fan_out_question("q"), "^q");
+  EXPECT_EQ(codec.fan_in_question("q", {"b", "2"}, {"a", "1"}), "&q|a=1|b=2");
+  EXPECT_EQ(codec.encode(move_t::split("b", "a")), "/a|b");
+  EXPECT_EQ(codec.encode(move_t::answer("x|y")), "=x|y");  // answers are verbatim
+  const aida::string_codec other('<', '>');
+  EXPECT_EQ(other.fan_out_question("q"), "<q");
+  EXPECT_EQ(other.fan_in_question("q", {"a", "1"}, {"b", "2"}), ">q|a=1|b=2");
+}
+
+// ---- totality of decode -------------------------------------------------------------
+
+TEST(CodecMalformed, ListedEdgeCasesDecodeToNullopt) {
+  for (const std::string s : {"", "x", "/a", "/|b", "/a|b|c", "/a\\", "/a\\q|b", "/a=b|c", "/", "/|",
+                              "/a|", "\\", "|a|b", "^q", "&q|a=1|b=2", "/a|b=", "/a|\\"})
+    EXPECT_EQ(codec.decode(s), std::nullopt) << "\"" << s << "\"";
+}
+
+TEST(CodecMalformed, WellFormedEdgeCasesDecode) {
+  EXPECT_EQ(codec.decode("="), move_t::answer(""));  // the empty answer
+  EXPECT_EQ(codec.decode("=/a|b"), move_t::answer("/a|b"));
+  EXPECT_EQ(codec.decode("/a\\|b|c"), move_t::split("a|b", "c"));
+  EXPECT_EQ(codec.decode("/a\\=b|\\\\"), move_t::split("a=b", "\\"));
+  // A non-canonical order still decodes (ML may produce it); the split is the same pair.
+  EXPECT_EQ(codec.decode("/b|a"), move_t::split("b", "a"));
+}
+
+// Random byte strings (every byte value, and a bias to the format's characters so that the
+// parser's branches are all reached): decode returns a move or nullopt and never crashes (a
+// throw would terminate: decode is noexcept; the sanitizer build checks memory errors). A
+// string that decodes re-encodes to a string that decodes to the same move.
+TEST(CodecMalformed, RandomByteStringsNeverCrashAndDecodedMovesAreStable) {
+  aida::sampler rng(aida_test::seed());
+  int answers = 0, splits = 0, malformed = 0;
+  for (int i = 0; i < 50000; ++i) {
+    std::string s(rng.below(12), '\0');
+    for (char& c : s) {
+      const auto r = rng.below(4);
+      c = r == 0 ? "=/|\\"[rng.below(4)] : r == 1 ? "ab"[rng.below(2)] : static_cast<char>(rng.below(256));
+    }
+    if (i % 2 == 0 && !s.empty()) s[0] = "=/"[rng.below(2)];
+    const std::optional<move_t> m = codec.decode(s);
+    if (!m) {
+      ++malformed;
+      continue;
+    }
+    const auto again = codec.decode(codec.encode(*m));
+    ASSERT_TRUE(again) << "re-encoding of \"" << s << "\" does not decode";
+    if (m->is_answer()) {
+      ++answers;
+      EXPECT_EQ(codec.encode(*m), s);  // answers are verbatim
+      EXPECT_EQ(*again, *m);
+    } else {
+      ++splits;
+      EXPECT_TRUE(again->get_split().same_pair(m->get_split()));
+    }
+  }
+  // Every outcome was exercised.
+  EXPECT_GT(answers, 1000);
+  EXPECT_GT(splits, 100);
+  EXPECT_GT(malformed, 1000);
+}
+
+}  // namespace
