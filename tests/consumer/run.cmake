@@ -1,0 +1,102 @@
+# The install tests of tests/CMakeLists.txt: builds and runs a small program that uses aida
+# as a user would, either from an installed package or as a subproject.
+#
+#   cmake -DSOURCE_DIR=<aida source> -DWORK_DIR=<scratch dir> -DMODE=find_package|add_subdirectory
+#         -P run.cmake
+#
+# find_package:     installs aida into a temporary prefix under WORK_DIR, checks the installed
+#                   files (headers, CMake package, version file, pkg-config file), then builds
+#                   consumer/find_package with find_package(aida CONFIG REQUIRED) against that
+#                   prefix only, and runs it.
+# add_subdirectory: builds consumer/add_subdirectory, which adds the aida source tree as a
+#                   subproject (and checks that aida's tests are then off by default), and runs it.
+cmake_minimum_required(VERSION 3.21)
+
+foreach(var SOURCE_DIR WORK_DIR MODE)
+  if(NOT DEFINED ${var})
+    message(FATAL_ERROR "run.cmake: -D${var}=... is required")
+  endif()
+endforeach()
+if(NOT MODE MATCHES "^(find_package|add_subdirectory)$")
+  message(FATAL_ERROR "run.cmake: MODE must be find_package or add_subdirectory, not '${MODE}'")
+endif()
+
+file(REMOVE_RECURSE "${WORK_DIR}")
+file(MAKE_DIRECTORY "${WORK_DIR}")
+
+# The same generator for every step; Ninja when available (it is what the presets use).
+find_program(NINJA_PROGRAM ninja)
+if(NINJA_PROGRAM)
+  set(generator -G Ninja)
+else()
+  set(generator "")
+endif()
+
+# Runs a command; on failure prints its output and stops with the step's name.
+function(step name)
+  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "install test (${MODE}): ${name} failed (${rc})\n${out}\n${err}")
+  endif()
+  set(step_output "${out}" PARENT_SCOPE)
+endfunction()
+
+set(consumer_build "${WORK_DIR}/consumer-build")
+
+if(MODE STREQUAL "find_package")
+  set(prefix "${WORK_DIR}/prefix")
+  step("configuring aida" ${CMAKE_COMMAND} -S "${SOURCE_DIR}" -B "${WORK_DIR}/aida-build" ${generator}
+       -DCMAKE_INSTALL_PREFIX=${prefix} -DAIDA_BUILD_TESTS=OFF -DAIDA_BUILD_EXAMPLES=OFF
+       -DAIDA_BUILD_BENCHMARKS=OFF)
+  step("installing aida" ${CMAKE_COMMAND} --install "${WORK_DIR}/aida-build")
+
+  # The installed files a user relies on.
+  foreach(f include/aida/aida.hpp include/aida/core/concepts.hpp include/aida/algorithm/amplify.hpp
+            share/cmake/aida/aidaConfig.cmake share/cmake/aida/aidaConfigVersion.cmake
+            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc)
+    if(NOT EXISTS "${prefix}/${f}")
+      message(FATAL_ERROR "install test: ${f} was not installed into ${prefix}")
+    endif()
+  endforeach()
+  file(READ "${prefix}/share/pkgconfig/aida.pc" pc)
+  foreach(line "Name: aida" "prefix=${prefix}" "-I\${includedir}" "-std=c++20")
+    string(FIND "${pc}" "${line}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "install test: aida.pc lacks '${line}':\n${pc}")
+    endif()
+  endforeach()
+  # pkg-config, when the machine has it (and eigen3's .pc, which aida.pc requires), reads it.
+  find_program(PKG_CONFIG_PROGRAM pkg-config)
+  if(PKG_CONFIG_PROGRAM)
+    execute_process(COMMAND ${PKG_CONFIG_PROGRAM} --exists eigen3 RESULT_VARIABLE no_eigen_pc)
+    if(no_eigen_pc EQUAL 0)
+      step("reading aida.pc with pkg-config" ${CMAKE_COMMAND} -E env
+           "PKG_CONFIG_PATH=${prefix}/share/pkgconfig" ${PKG_CONFIG_PROGRAM} --cflags aida)
+      string(FIND "${step_output}" "-I${prefix}/include" at)
+      if(at EQUAL -1)
+        message(FATAL_ERROR "install test: pkg-config --cflags aida gives '${step_output}'")
+      endif()
+    endif()
+  endif()
+  # The detail headers are installed too (public headers include them).
+  if(NOT EXISTS "${prefix}/include/aida/algorithm/detail/record.hpp")
+    message(FATAL_ERROR "install test: detail headers were not installed")
+  endif()
+
+  # CMAKE_FIND_USE_PACKAGE_REGISTRY=OFF and an explicit prefix: the consumer can find aida
+  # only in the temporary prefix (it checks aida_DIR itself).
+  step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/find_package"
+       -B "${consumer_build}" ${generator} -DCMAKE_PREFIX_PATH=${prefix}
+       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DEXPECTED_PREFIX=${prefix})
+else()
+  step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/add_subdirectory"
+       -B "${consumer_build}" ${generator} -DAIDA_SOURCE_DIR=${SOURCE_DIR})
+endif()
+
+step("building the consumer" ${CMAKE_COMMAND} --build "${consumer_build}")
+step("running the consumer" "${consumer_build}/consumer")
+string(FIND "${step_output}" "consumer: digit sum of 31415 is 14" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "install test (${MODE}): unexpected output of the consumer:\n${step_output}")
+endif()
+message(STATUS "install test (${MODE}) passed:\n${step_output}")
