@@ -107,7 +107,6 @@ namespace detail {
 
 inline constexpr char checkpoint_magic[8] = {'A', 'I', 'D', 'A', 'C', 'K', 'P', 'T'};
 inline constexpr std::size_t checkpoint_header_size = 32;
-inline constexpr std::size_t checkpoint_read_chunk = std::size_t{1} << 20;  // never trust a size to allocate
 
 template <class O>
 concept optimizer_or_none = std::same_as<std::remove_cv_t<O>, no_optimizer> || OptimizerState<std::remove_cv_t<O>>;
@@ -245,20 +244,12 @@ inline std::string read_checkpoint_bytes(std::istream& is, const std::string& so
     throw checkpoint_corrupt(where + "corrupt: unknown flags in the header");
   const std::uint64_t payload_size = get_u64(header + 16);
 
-  // Read in chunks so that a huge claimed size costs no more memory than the data present.
   std::string payload;
-  while (payload.size() < payload_size) {
-    const std::size_t want = static_cast<std::size_t>(
-        std::min<std::uint64_t>(payload_size - payload.size(), checkpoint_read_chunk));
-    const std::size_t at = payload.size();
-    payload.resize(at + want);
-    is.read(payload.data() + at, static_cast<std::streamsize>(want));
-    const auto n = static_cast<std::size_t>(is.gcount());
-    if (is.bad()) throw checkpoint_io_error(where + "read error");
-    if (n < want)
-      throw checkpoint_truncated(where + "truncated: the header promises " + std::to_string(payload_size) +
-                                 " payload bytes but the data ends after " + std::to_string(at + n));
-  }
+  const std::uint64_t got_payload = read_up_to(is, payload_size, payload);
+  if (is.bad()) throw checkpoint_io_error(where + "read error");
+  if (got_payload < payload_size)
+    throw checkpoint_truncated(where + "truncated: the header promises " + std::to_string(payload_size) +
+                               " payload bytes but the data ends after " + std::to_string(got_payload));
   if (crc32(payload) != get_u32(header + 24))
     throw checkpoint_corrupt(where + "corrupt: the payload checksum does not match (the data was damaged)");
   return payload;

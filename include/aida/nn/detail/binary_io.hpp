@@ -4,6 +4,7 @@
 /// (ext/npy.hpp): explicit little-endian encoding, CRC-32, a bounds-checked reader and
 /// an atomic whole-file write. Not public API.
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <bit>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <istream>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -111,6 +113,25 @@ struct byte_cursor {
 };
 
 // ---- files --------------------------------------------------------------------------
+
+/// Appends up to `n` bytes from `is` to `out` and returns how many were read (fewer only
+/// at end of data). Reads in chunks so that a damaged length field costs no more memory
+/// than the data actually present.
+inline std::uint64_t read_up_to(std::istream& is, std::uint64_t n, std::string& out) {
+  constexpr std::uint64_t chunk = std::uint64_t{1} << 20;
+  std::uint64_t done = 0;
+  while (done < n) {
+    const auto want = static_cast<std::size_t>(std::min(n - done, chunk));
+    const std::size_t at = out.size();
+    out.resize(at + want);
+    is.read(out.data() + at, static_cast<std::streamsize>(want));
+    const auto got = static_cast<std::size_t>(is.gcount());
+    out.resize(at + got);
+    done += got;
+    if (got < want) break;
+  }
+  return done;
+}
 
 /// "what: path: reason" for I/O error messages.
 [[nodiscard]] inline std::string io_message(std::string_view what, const std::filesystem::path& path, int err) {
