@@ -1,0 +1,213 @@
+#pragma once
+/// \file
+/// What the four tasks of `aida/tasks/` share: the error for malformed questions, the
+/// evaluator that holds ground truth, the overseer's own recursion (for `H(Q)` on a
+/// question that is not primitive), and small helpers for generators and parsers.
+///
+/// Every task type (`sum_task`, `wildcard_task`, `assignments_task`, `permutation_task`)
+/// offers the same interface, so that a trainer can be written once for all of them:
+/// - `name()`: the task's name;
+/// - `min_difficulty`, `default_difficulty`, `max_difficulty`: the difficulties offered;
+/// - `generator(d)`: a `QuestionSource` of questions at difficulty `d` (questions only);
+/// - `overseer()`: the algorithmic overseer H, an `Overseer<H, std::string, std::string>`;
+/// - `codec()`: the `aida::string_codec` the task's questions are written for;
+/// - `evaluator(questions)`: ground truth for a held-out set, as `aida::label`s;
+/// - `charset()`: every character that questions, answers and codec strings can contain.
+/// See docs/tasks.md.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
+#include "aida/core/label.hpp"
+#include "aida/core/move.hpp"
+
+namespace aida::tasks {
+
+/// A question that does not parse as a question of the task. The message names the task,
+/// the question and what was wrong with it.
+struct malformed_question : error {
+  using error::error;
+};
+
+/// The answer an overseer gives at fan-in when a subanswer it was handed cannot be used
+/// (it does not parse, or is out of range): "I don't know". A model that is not yet trained
+/// produces such subanswers; the overseer passes the ignorance up rather than guessing.
+inline constexpr std::string_view unknown_answer = "?";
+
+/// The characters that `aida::string_codec` adds to task strings: markers of fan-out and
+/// fan-in questions, the separators of fan-in questions, and the prefixes of moves. Task
+/// questions and answers never contain `|`, `=` or `\`, so the codec never escapes.
+inline constexpr std::string_view codec_charset = "&/=^|";
+
+/// The result of an evaluation: how many answers matched the ground truth.
+struct evaluation {
+  std::size_t correct = 0;
+  std::size_t total = 0;
+  /// Fraction correct; 0 for an empty set.
+  [[nodiscard]] double accuracy() const noexcept {
+    return total == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(total);
+  }
+};
+
+/// A held-out set with its ground truth (spec §9). It is the only holder of labels: the
+/// generators return questions only, and the labels are `aida::label`s, which convert to
+/// nothing, so a trainer cannot learn from them by accident.
+class evaluator {
+ public:
+  /// Built by a task's `evaluator(questions)`, which computes the labels itself.
+  evaluator(std::string task, std::vector<std::string> questions, std::vector<label<std::string>> labels)
+      : task_(std::move(task)), questions_(std::move(questions)), labels_(std::move(labels)) {
+    if (questions_.size() != labels_.size())
+      throw error("aida::tasks::evaluator for " + task_ + ": " + std::to_string(questions_.size()) +
+                  " questions but " + std::to_string(labels_.size()) + " labels");
+  }
+
+  /// The task's name.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The held-out questions, in order.
+  [[nodiscard]] const std::vector<std::string>& questions() const noexcept { return questions_; }
+  [[nodiscard]] std::size_t size() const noexcept { return questions_.size(); }
+  /// The ground truth of question `i`, for reports (and for a supervised baseline, which
+  /// must say so by calling `reveal_for_supervised_baseline()`).
+  [[nodiscard]] const label<std::string>& label_of(std::size_t i) const { return labels_.at(i); }
+
+  /// Asks `f(question) -> answer` every held-out question and counts the exact matches.
+  template <class F>
+  [[nodiscard]] evaluation evaluate(F&& f) const {
+    evaluation e;
+    e.total = questions_.size();
+    for (std::size_t i = 0; i < questions_.size(); ++i)
+      if (labels_[i].matches(std::string(f(questions_[i])))) ++e.correct;
+    return e;
+  }
+
+  /// Answers given in the order of `questions()` (for models that answer in batches).
+  [[nodiscard]] evaluation evaluate_answers(std::span<const std::string> answers) const {
+    if (answers.size() != questions_.size())
+      throw error("aida::tasks::evaluator for " + task_ + ": " + std::to_string(answers.size()) +
+                  " answers for " + std::to_string(questions_.size()) + " questions");
+    evaluation e;
+    e.total = questions_.size();
+    for (std::size_t i = 0; i < answers.size(); ++i)
+      if (labels_[i].matches(answers[i])) ++e.correct;
+    return e;
+  }
+
+  /// The fraction of held-out questions that `f` answers correctly.
+  template <class F>
+  [[nodiscard]] double accuracy(F&& f) const {
+    return evaluate(std::forward<F>(f)).accuracy();
+  }
+
+ private:
+  std::string task_;
+  std::vector<std::string> questions_;
+  std::vector<label<std::string>> labels_;
+};
+
+/// `n` questions drawn from `source` (a held-out set, or a training batch).
+template <class Src, Sampler S>
+std::vector<std::string> draw_questions(Src& source, std::size_t n, S& rng) {
+  std::vector<std::string> out;
+  out.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) out.emplace_back(source.next(rng));
+  return out;
+}
+
+namespace detail {
+
+using move = Move<std::string, std::string>;
+using subanswer = Subanswer<std::string, std::string>;
+
+/// An integer uniform on [0, n), n > 0, from any Sampler's 64-bit stream (multiply-shift;
+/// the same on every platform, unlike std:: distributions).
+template <Sampler S>
+std::uint64_t below(S& rng, std::uint64_t n) {
+  __extension__ using u128 = unsigned __int128;
+  return static_cast<std::uint64_t>((static_cast<u128>(rng.next()) * n) >> 64);
+}
+
+/// A uniformly random permutation of `s` (Fisher–Yates).
+template <Sampler S>
+void shuffle(std::string& s, S& rng) {
+  for (std::size_t i = s.size(); i > 1; --i) std::swap(s[i - 1], s[below(rng, i)]);
+}
+
+[[noreturn]] inline void reject(std::string_view task, std::string_view q, std::string_view why) {
+  throw malformed_question("aida::tasks::" + std::string(task) + ": malformed question \"" + std::string(q) +
+                           "\": " + std::string(why));
+}
+
+inline void check_difficulty(std::string_view task, int d, int lo, int hi) {
+  if (d < lo || d > hi)
+    throw invalid_options("aida::tasks::" + std::string(task) + ": difficulty " + std::to_string(d) +
+                          " is outside the offered range [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+}
+
+inline bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+/// A decimal number without sign or leading zeros, at most `max`; nullopt otherwise.
+inline std::optional<unsigned> parse_number(std::string_view s, unsigned max) noexcept {
+  if (s.empty() || s.size() > 9 || (s.size() > 1 && s.front() == '0')) return std::nullopt;
+  unsigned v = 0;
+  for (char c : s) {
+    if (!is_digit(c)) return std::nullopt;
+    v = v * 10 + static_cast<unsigned>(c - '0');
+  }
+  if (v > max) return std::nullopt;
+  return v;
+}
+
+/// The sorted, duplicate-free union of character sets.
+inline std::string make_charset(std::initializer_list<std::string_view> parts) {
+  std::string s;
+  for (auto p : parts) s += p;
+  std::sort(s.begin(), s.end());
+  s.erase(std::unique(s.begin(), s.end()), s.end());
+  return s;
+}
+
+/// The answer to a subquestion `sq` among the two subanswers, if one of them asks it.
+inline const std::string* answer_to(const std::string& sq, const subanswer& s1, const subanswer& s2) noexcept {
+  if (s1.question == sq) return &s1.answer;
+  if (s2.question == sq) return &s2.answer;
+  return nullptr;
+}
+
+/// True when the subanswers ask exactly the subquestions `{a, b}`, in either order.
+inline bool asks(const subanswer& s1, const subanswer& s2, const std::string& a, const std::string& b) noexcept {
+  return (s1.question == a && s2.question == b) || (s1.question == b && s2.question == a);
+}
+
+/// `H(Q)` for any question: the overseer's own recursion through its `fan_out` and `fan_in`
+/// (the full HCH tree, without a model). Spec §8's depth-limit fallback calls `H(Q)` on
+/// questions that are not primitive, and must get the right answer; the procedure counts it
+/// as one overseer call. `max_rounds` guards against an overseer that never answers.
+template <class H>
+std::string solve(const H& h, const std::string& q, std::string_view task, std::size_t max_rounds = 64) {
+  move m = h.fan_out(q);
+  std::size_t rounds = 0;
+  while (m.is_split()) {
+    if (++rounds > max_rounds)
+      throw error("aida::tasks::" + std::string(task) + ": the overseer asked more than " +
+                  std::to_string(max_rounds) + " rounds of subquestions for \"" + q + "\"");
+    const auto s = m.get_split();
+    const subanswer s1{s.first, solve(h, s.first, task, max_rounds)};
+    const subanswer s2{s.second, solve(h, s.second, task, max_rounds)};
+    m = h.fan_in(q, s1, s2);
+  }
+  return m.get_answer();
+}
+
+}  // namespace detail
+}  // namespace aida::tasks

@@ -1,0 +1,406 @@
+// The four tasks under one interface (typed tests): full HCH answers every question right at
+// every difficulty; the depth-limit fallback H(Q) is right in one call; the charset covers
+// every string of the runs; questions avoid the codec's reserved characters; generators are
+// reproducible and check their difficulty; malformed questions give errors naming them;
+// the overseers' fan-in is symmetric and copes with unusable subanswers; the evaluator counts.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "aida/aida.hpp"
+#include "aida/algorithm/train.hpp"
+#include "aida/tasks/tasks.hpp"
+#include "support/seed.hpp"
+
+namespace {
+
+using namespace aida::tasks;
+using Move = aida::Move<std::string, std::string>;
+using Sub = aida::Subanswer<std::string, std::string>;
+
+// A model that knows nothing: every answer is "?" with log-probability −1. With
+// `recurse_all` amplify never asks it for an answer, only for the loss of each target.
+struct unknowing_model {
+  int predict(const std::string&) const { return 0; }
+  double log_prob(int, const std::string&) const { return -1.0; }
+  template <aida::Sampler S>
+  std::string sample(int, S&) const { return "?"; }
+  std::string greedy(int) const { return "?"; }
+};
+struct indifferent_adversary {
+  double score(const std::string&, int) const { return 0.0; }
+};
+
+using episode = aida::episode_for<aida::string_codec, unknowing_model>;
+
+// A Sampler that is not aida::sampler (xorshift64*), to show generators take any Sampler.
+struct xorshift_sampler {
+  std::uint64_t s = 88172645463325252ULL;
+  std::uint64_t next() {
+    s ^= s >> 12, s ^= s << 25, s ^= s >> 27;
+    return s * 2685821657736338717ULL;
+  }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double gumbel() { return -std::log(-std::log(uniform() + 0x1.0p-54)); }
+  xorshift_sampler split() { return xorshift_sampler{next() | 1}; }
+};
+static_assert(aida::Sampler<xorshift_sampler>);
+
+template <class T>
+episode full_hch(const T& task, const std::string& q, aida::amplify_options opt = {}) {
+  auto h = task.overseer();
+  unknowing_model ml;
+  indifferent_adversary adv;
+  aida::sampler rng(aida_test::seed());
+  return aida::amplify(q, h, ml, adv, task.codec(), aida::recurse_all{}, rng, opt);
+}
+
+// Questions per difficulty: enough to meet every shape of question at these sizes
+// (e.g. fixed points of σ^a for the permutation task), few enough to stay fast.
+constexpr std::size_t per_difficulty = 60;
+
+template <class T>
+std::vector<std::string> questions_at(const T& task, int d, std::size_t n = per_difficulty) {
+  aida::sampler rng(aida_test::seed() + static_cast<std::uint64_t>(d));
+  auto gen = task.generator(d);
+  return draw_questions(gen, n, rng);
+}
+
+// Questions that are not of the task, with what makes each malformed.
+template <class T> std::vector<std::string> malformed();
+template <> std::vector<std::string> malformed<sum_task>() {
+  return {"", "12a4", "-3", "1 2", std::string(33, '1'), "^12", "1|2"};
+}
+template <> std::vector<std::string> malformed<wildcard_task>() {
+  return {"",
+          "aab3bba1",               // no pattern
+          "aab3:a*b:a",             // two ':'
+          "aab3bba1:a*",            // entries longer than the pattern
+          "aab3aab1:a*b",           // a key twice
+          "aac3bba1:a*b",           // a key letter other than a, b
+          "aab3bbax:a*b",           // no value digit
+          ":a*b",                   // no entries
+          "aab3:a?b",               // a pattern character other than a, b, *
+          "aabbbb3:aabbbbb"};       // a pattern longer than 6
+}
+template <> std::vector<std::string> malformed<assignments_task>() {
+  return {"",
+          "012120201a1b2cab:z",   // the variable asked is not a to h
+          "012120201a1b2cab:d",   // the variable asked is not defined
+          "012120201a1b2cad:c",   // an argument used before its definition
+          "012120201a1a2:a",      // a defined twice
+          "01212020a1:a",         // a table of 8 digits
+          "012120203a1:a",        // a table digit of 3
+          "012120201a3:a",        // a constant of 3
+          "012120201:a",          // no definitions
+          "012120201a1,b2:a",     // a separator
+          "012120201a1b2ca:c",    // a definition of 2 variables
+          "012120201a1b2cabd:c",  // a trailing variable
+          "012120201a1:ab",       // two variables asked
+          "012120201a1"};         // no ':'
+}
+template <> std::vector<std::string> malformed<permutation_task>() {
+  return {"",
+          "31204576",        // no ':'
+          "31204576:3",      // no ','
+          "31204578:3,5",    // an 8 in a permutation of 8
+          "31204536:3,5",    // a digit twice
+          "31204576:8,5",    // x out of range
+          "31204576:33,5",   // x of two digits
+          "31204576:3,05",   // a leading zero
+          "31204576:3,100",  // k above 99
+          "31204576:3,",     // no k
+          "3:0,1"};          // a permutation of one element
+}
+
+template <class T>
+class TaskTest : public ::testing::Test {};
+using all_task_types = ::testing::Types<sum_task, wildcard_task, assignments_task, permutation_task>;
+TYPED_TEST_SUITE(TaskTest, all_task_types);
+
+TYPED_TEST(TaskTest, InterfaceMeetsTheConcepts) {
+  using T = TypeParam;
+  using G = decltype(T{}.generator(T::default_difficulty));
+  using H = decltype(T{}.overseer());
+  static_assert(aida::QuestionSource<G, std::string, aida::sampler>);
+  static_assert(aida::QuestionSource<G, std::string, xorshift_sampler>);
+  static_assert(aida::Overseer<H, std::string, std::string>);
+  static_assert(aida::Evaluator<evaluator, std::string, std::string>);
+  static_assert(T::min_difficulty <= T::default_difficulty && T::default_difficulty <= T::max_difficulty);
+  EXPECT_FALSE(T::name().empty());
+}
+
+TYPED_TEST(TaskTest, FullHchAnswersEveryQuestionCorrectlyAtEveryDifficulty) {
+  const TypeParam task;
+  for (int d = TypeParam::min_difficulty; d <= TypeParam::max_difficulty; ++d) {
+    const auto qs = questions_at(task, d);
+    const auto ev = task.evaluator(qs);
+    std::vector<std::string> answers;
+    for (const auto& q : qs) {
+      const episode ep = full_hch(task, q);
+      ASSERT_TRUE(ep.answer.has_value()) << q;
+      answers.push_back(*ep.answer);
+      // The whole tree is the overseer's: no fallback, no model answer, no H(Q) call.
+      EXPECT_EQ(ep.counts.fallbacks, aida::fallback_counts{}) << q;
+      EXPECT_EQ(ep.counts.overseer.answer, 0u) << q;
+      EXPECT_EQ(ep.counts.overseer.fan_out, ep.counts.nodes) << q;
+      EXPECT_EQ(ep.counts.overseer.fan_in, ep.counts.rounds) << q;
+      for (const auto& node : ep.nodes) EXPECT_NE(node.answered_by, aida::producer::model) << q;
+    }
+    const auto e = ev.evaluate_answers(answers);
+    EXPECT_EQ(e.correct, e.total) << TypeParam::name() << " at difficulty " << d;
+    EXPECT_EQ(e.total, per_difficulty);
+  }
+}
+
+TYPED_TEST(TaskTest, DepthLimitFallbackIsRightInOneCall) {
+  // Spec §8: a node at max_depth is answered by H(Q) directly, one call, even when Q is
+  // not primitive; the overseer's answer() runs its own recursion to be right.
+  const TypeParam task;
+  const auto qs = questions_at(task, TypeParam::max_difficulty, 20);
+  const auto ev = task.evaluator(qs);
+  aida::amplify_options root_only;
+  root_only.max_depth = 0;
+  aida::amplify_options one_level;
+  one_level.max_depth = 1;
+  std::vector<std::string> at_root, below_root;
+  for (const auto& q : qs) {
+    const episode a = full_hch(task, q, root_only);
+    EXPECT_EQ(a.counts.overseer.total(), 1u) << q;
+    EXPECT_EQ(a.counts.overseer.answer, 1u) << q;
+    EXPECT_EQ(a.counts.fallbacks.depth_limit, 1u) << q;
+    at_root.push_back(*a.answer);
+    below_root.push_back(*full_hch(task, q, one_level).answer);
+  }
+  EXPECT_EQ(ev.evaluate_answers(at_root).correct, qs.size());
+  EXPECT_EQ(ev.evaluate_answers(below_root).correct, qs.size());
+}
+
+TYPED_TEST(TaskTest, CharsetCoversEveryStringOfTheHchRuns) {
+  const TypeParam task;
+  const std::string cs = TypeParam::charset();
+  EXPECT_TRUE(std::is_sorted(cs.begin(), cs.end()));
+  EXPECT_EQ(std::set<char>(cs.begin(), cs.end()).size(), cs.size()) << "charset has duplicates";
+  auto check = [&](const std::string& s, const std::string& q) {
+    for (char c : s)
+      ASSERT_NE(cs.find(c), std::string::npos) << "'" << c << "' of \"" << s << "\" (episode of " << q << ")";
+  };
+  std::size_t strings = 0;
+  for (int d = TypeParam::min_difficulty; d <= TypeParam::max_difficulty; ++d) {
+    for (const auto& q : questions_at(task, d)) {
+      const episode ep = full_hch(task, q);
+      // The model targets are every string ML reads or writes: questions, answers,
+      // fan-out and fan-in questions, encoded moves.
+      for (const auto& t : ep.model_targets) {
+        check(t.query, q);
+        check(t.target, q);
+        strings += 2;
+      }
+    }
+  }
+  EXPECT_GT(strings, 0u);
+  // The "?" of an unusable subanswer, through the codec.
+  EXPECT_NE(cs.find(unknown_answer[0]), std::string::npos);
+  EXPECT_EQ(cs.find('\\'), std::string::npos) << "the codec should never need to escape";
+}
+
+TYPED_TEST(TaskTest, QuestionsAndAnswersAvoidTheCodecsReservedCharacters) {
+  const TypeParam task;
+  const auto codec = task.codec();
+  for (int d = TypeParam::min_difficulty; d <= TypeParam::max_difficulty; ++d) {
+    for (const auto& q : questions_at(task, d)) {
+      const episode ep = full_hch(task, q);
+      for (const auto& node : ep.nodes) {
+        for (const std::string* s : {&node.question, &*node.answer}) {
+          EXPECT_EQ(s->find_first_of("|=\\"), std::string::npos) << *s;
+          EXPECT_FALSE(s->empty());
+        }
+        EXPECT_NE(node.question.front(), '^') << node.question;
+        EXPECT_NE(node.question.front(), '&') << node.question;
+        // The codec's round trip holds on every move of the tree.
+        const auto back = codec.decode(codec.encode(*node.fan_out));
+        ASSERT_TRUE(back.has_value()) << node.question;
+        if (back->is_answer()) {
+          EXPECT_EQ(*back, *node.fan_out);
+        } else {
+          EXPECT_TRUE(back->get_split().same_pair(node.fan_out->get_split()));
+        }
+      }
+    }
+  }
+}
+
+TYPED_TEST(TaskTest, GeneratorsAreReproducibleForASeed) {
+  const TypeParam task;
+  for (int d = TypeParam::min_difficulty; d <= TypeParam::max_difficulty; ++d) {
+    EXPECT_EQ(questions_at(task, d), questions_at(task, d));
+    xorshift_sampler r1, r2;
+    auto g = task.generator(d);
+    EXPECT_EQ(draw_questions(g, 20, r1), draw_questions(g, 20, r2));
+  }
+  // Another seed gives another stream (20 questions at the default difficulty all equal by
+  // chance is impossible in practice).
+  auto g = task.generator(TypeParam::default_difficulty);
+  aida::sampler a(aida_test::seed()), b(aida_test::seed() + 1);
+  EXPECT_NE(draw_questions(g, 20, a), draw_questions(g, 20, b));
+}
+
+TYPED_TEST(TaskTest, DifficultyOutsideTheRangeIsRejected) {
+  const TypeParam task;
+  for (int d : {TypeParam::min_difficulty - 1, TypeParam::max_difficulty + 1}) {
+    try {
+      (void)task.generator(d);
+      ADD_FAILURE() << "difficulty " << d << " was accepted";
+    } catch (const aida::invalid_options& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string(TypeParam::name())), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("difficulty " + std::to_string(d)), std::string::npos) << e.what();
+    }
+  }
+}
+
+TYPED_TEST(TaskTest, MalformedQuestionsGiveErrorsNamingThem) {
+  const TypeParam task;
+  auto h = task.overseer();
+  for (const auto& q : malformed<TypeParam>()) {
+    EXPECT_FALSE(h.well_formed(q)) << q;
+    const std::string quoted = "\"" + q + "\"";
+    auto expect_named = [&](auto&& call, const char* what) {
+      try {
+        call();
+        ADD_FAILURE() << what << " accepted \"" << q << "\"";
+      } catch (const malformed_question& e) {
+        EXPECT_NE(std::string(e.what()).find(quoted), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find(std::string(TypeParam::name())), std::string::npos) << e.what();
+      }
+    };
+    expect_named([&] { (void)h.fan_out(q); }, "fan_out");
+    expect_named([&] { (void)h.fan_in(q, Sub{"1", "1"}, Sub{"2", "2"}); }, "fan_in");
+    expect_named([&] { (void)h.answer(q); }, "answer");
+    expect_named([&] { (void)task.evaluator({q}); }, "evaluator");
+  }
+  for (const auto& q : questions_at(task, TypeParam::default_difficulty)) EXPECT_TRUE(h.well_formed(q)) << q;
+}
+
+TYPED_TEST(TaskTest, FanInIsSymmetricAndCopesWithUnusableSubanswers) {
+  const TypeParam task;
+  auto h = task.overseer();
+  std::size_t rounds = 0;
+  for (const auto& q : questions_at(task, TypeParam::max_difficulty, 20)) {
+    const episode ep = full_hch(task, q);
+    for (std::size_t n = 0; n < ep.nodes.size(); ++n) {
+      ep.for_each_round(n, [&](const auto& r) {
+        const std::string& nq = ep.nodes[n].question;
+        const Sub s1{r.questions.first, r.answers[0]}, s2{r.questions.second, r.answers[1]};
+        EXPECT_EQ(h.fan_in(nq, s1, s2), h.fan_in(nq, s2, s1)) << nq;
+        EXPECT_EQ(h.fan_in(nq, s1, s2), *r.move) << nq;
+        // What an untrained model says: "?", junk, a number out of range.
+        for (const std::string junk : {"?", "x", "", "999", "01"}) {
+          const Move m = h.fan_in(nq, Sub{s1.question, junk}, s2);
+          const Move m2 = h.fan_in(nq, s1, Sub{s2.question, junk});
+          // Either the subanswer was not needed (a companion question), or "?" comes back.
+          for (const Move& x : {m, m2}) {
+            if (x != *r.move) {
+              EXPECT_EQ(x, Move::answer("?")) << nq << " with subanswer \"" << junk << "\"";
+            }
+          }
+        }
+        EXPECT_EQ(h.fan_in(nq, Sub{s1.question, "?"}, Sub{s2.question, "?"}), Move::answer("?")) << nq;
+        ++rounds;
+      });
+    }
+  }
+  EXPECT_GT(rounds, 0u);
+}
+
+TYPED_TEST(TaskTest, ForeignSubquestionsAreReplacedByTheOverseersOwn) {
+  // A model's split reaching H through H′ (spec §4) can ask anything; H then asks what it
+  // would have asked, as a new round.
+  const TypeParam task;
+  auto h = task.overseer();
+  const auto qs = questions_at(task, TypeParam::max_difficulty, 20);
+  for (std::size_t i = 0; i + 1 < qs.size(); ++i) {
+    const Move own = h.fan_out(qs[i]);
+    ASSERT_TRUE(own.is_split()) << qs[i];
+    const Move other = h.fan_out(qs[i + 1]);
+    if (other.get_split().same_pair(own.get_split())) continue;
+    const Sub s1{other.get_split().first, "1"}, s2{other.get_split().second, "1"};
+    EXPECT_EQ(h.fan_in(qs[i], s1, s2), own) << qs[i];
+  }
+}
+
+TYPED_TEST(TaskTest, EvaluatorCountsExactMatches) {
+  const TypeParam task;
+  auto h = task.overseer();
+  const auto qs = questions_at(task, TypeParam::default_difficulty, 30);
+  const auto ev = task.evaluator(qs);
+  EXPECT_EQ(ev.questions(), qs);
+  EXPECT_EQ(ev.task(), TypeParam::name());
+  EXPECT_DOUBLE_EQ(ev.accuracy([&](const std::string& q) { return h.answer(q); }), 1.0);
+  EXPECT_DOUBLE_EQ(ev.accuracy([](const std::string&) { return std::string("?"); }), 0.0);
+  // Right on the first third only.
+  std::size_t asked = 0;
+  const auto e = ev.evaluate([&](const std::string& q) { return asked++ < 10 ? h.answer(q) : std::string("?"); });
+  EXPECT_EQ(e.correct, 10u);
+  EXPECT_EQ(e.total, 30u);
+  // Through the trainer's interface (std::function), as aida::train calls it.
+  const std::function<std::string(const std::string&)> f = [&](const std::string& q) { return h.answer(q); };
+  EXPECT_DOUBLE_EQ(ev.accuracy(f), 1.0);
+  const std::vector<std::string> too_few(3, "0");
+  EXPECT_THROW((void)ev.evaluate_answers(too_few), aida::error);
+}
+
+TEST(Tasks, WithTaskPicksByName) {
+  for (auto name : task_names) {
+    const auto got = with_task(name, [](auto task) { return std::string(task.name()); });
+    EXPECT_EQ(got, name);
+  }
+  try {
+    with_task("sorting", [](auto) { return 0; });
+    ADD_FAILURE() << "an unknown task was accepted";
+  } catch (const aida::invalid_options& e) {
+    EXPECT_NE(std::string(e.what()).find("\"sorting\""), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("permutation"), std::string::npos) << e.what();
+  }
+}
+
+// The lengths a character model has to read and write, per task and difficulty (printed for
+// docs/tasks.md); asserts the brief's aim that questions at the default difficulty are short.
+TYPED_TEST(TaskTest, StringLengthsStayShort) {
+  const TypeParam task;
+  const auto codec = task.codec();
+  for (int d = TypeParam::min_difficulty; d <= TypeParam::max_difficulty; ++d) {
+    std::size_t q_sum = 0, q_max = 0, a_max = 0, fin_sum = 0, fin_n = 0, fin_max = 0, move_max = 0, calls = 0;
+    const auto qs = questions_at(task, d);
+    for (const auto& q : qs) {
+      q_sum += q.size();
+      q_max = std::max(q_max, q.size());
+      const episode ep = full_hch(task, q);
+      calls += ep.counts.overseer.total();
+      for (const auto& t : ep.model_targets) {
+        if (t.kind == aida::target_kind::answer) a_max = std::max(a_max, t.target.size());
+        if (t.kind == aida::target_kind::fan_in) {
+          fin_sum += t.query.size(), ++fin_n;
+          fin_max = std::max(fin_max, t.query.size());
+        }
+        if (t.kind != aida::target_kind::answer) move_max = std::max(move_max, t.target.size());
+      }
+    }
+    (void)codec;
+    std::cout << TypeParam::name() << " d=" << d << ": question mean " << double(q_sum) / double(qs.size())
+              << " max " << q_max << "; answer max " << a_max << "; fan-in question mean "
+              << (fin_n ? double(fin_sum) / double(fin_n) : 0.0) << " max " << fin_max << "; move max " << move_max
+              << "; full-HCH calls mean " << double(calls) / double(qs.size()) << "\n";
+    if (d == TypeParam::default_difficulty) {
+      EXPECT_LE(q_max, 30u) << "questions at the default difficulty should stay short";
+      EXPECT_LE(a_max, 2u);
+    }
+  }
+}
+
+}  // namespace
