@@ -1,0 +1,241 @@
+#pragma once
+/// \file
+/// `aida::unfold`: ML's own tree for a question (spec §7), the object that the audit
+/// searches and that the exporters draw.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
+#include "aida/core/static_checks.hpp"
+
+namespace aida {
+
+/// Options of `aida::unfold` (the depth is a parameter of its own).
+struct unfold_options {
+  /// Fan-in rounds at a node before ML's own answer to its question is used (spec §2
+  /// step 5 asks again while the fan-in move is a split; this bounds it, as `max_rounds`
+  /// of spec §8 does for amplification).
+  std::size_t max_rounds = 4;
+  /// The tree may hold at most this many nodes; a larger one is an error (with both
+  /// subquestions expanded at every round, a tree has up to (2·max_rounds)^max_depth nodes).
+  std::size_t max_nodes = std::size_t{1} << 20;
+  /// Moves and answers by greedy decoding (ML's most likely reasoning, deterministic);
+  /// `false` draws them from ML with the sampler.
+  bool greedy = true;
+
+  /// Throws `invalid_options` naming the field when the options cannot work.
+  void validate() const {
+    if (max_rounds == 0) throw invalid_options("aida::unfold_options::max_rounds must be at least 1");
+    if (max_nodes == 0) throw invalid_options("aida::unfold_options::max_nodes must be at least 1");
+  }
+};
+
+/// ML's unfolded tree: an `aida::episode` (so that the exporters and the audit read it
+/// like any episode) with the adversary's score of every node's question.
+///
+/// Every node and every answer in it was produced by the model: nodes are answered by
+/// `producer::model`, subquestions by `producer::recursion`; it has no training targets
+/// and no overseer calls.
+template <class Q, class A, class O>
+struct unfolded : episode<Q, A, O> {
+  /// `scores[n] = Adv(Q_n, ML(Q_n))` for node n: the adversary's prediction of how good
+  /// ML's answer to the node's question is (higher is better, spec §1). The scores of a
+  /// round's subquestions (`fan_in_round::scores`) are those of its children.
+  std::vector<double> scores;
+
+  /// Empties the record but keeps the capacity of its vectors.
+  void clear() noexcept {
+    episode<Q, A, O>::clear();
+    scores.clear();
+  }
+};
+
+/// The unfolded tree type for codec `C` and model `M`.
+template <class C, class M>
+using unfolded_for = unfolded<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>>;
+
+namespace detail {
+
+template <class T, class M, class V, class C, class S>
+class unfolder {
+  using Q = typename T::question_type;
+  using A = typename T::answer_type;
+  using O = typename T::output_type;
+
+ public:
+  unfolder(T& t, M& ml, V& adv, const C& codec, std::size_t max_depth, S& rng, const unfold_options& opt)
+      : t_(t), ml_(ml), adv_(adv), codec_(codec), max_depth_(max_depth), rng_(rng), opt_(opt) {}
+
+  /// ML's tree below `q` at `depth`; returns the node's index. The recursion is bounded
+  /// by `max_depth`, like amplification's.
+  std::size_t run(const Q& q, std::size_t depth, std::size_t parent) {
+    if (t_.nodes.size() == opt_.max_nodes)
+      throw error("aida::unfold: the tree exceeds max_nodes = " + std::to_string(opt_.max_nodes) +
+                  " nodes; lower max_depth or max_rounds, or raise max_nodes");
+    const std::size_t n = t_.nodes.size();
+    {
+      tree_node<Q, A> node;
+      node.question = q;
+      node.depth = depth;
+      node.parent = parent;
+      node.answered_by = producer::model;
+      node.fan_out_by = producer::model;
+      t_.nodes.push_back(std::move(node));
+    }
+    ++t_.counts.nodes;
+    t_.counts.depth_reached = std::max(t_.counts.depth_reached, depth);
+
+    // Adv(Q, ML(Q)): the score the audit is guided by (spec §7).
+    O own = ml_.predict(q);
+    ++t_.counts.model_calls;
+    const double score = static_cast<double>(adv_.score(q, own));
+    ++t_.counts.adversary_calls;
+    if (!std::isfinite(score))
+      throw error("aida::unfold: the adversary's score is " + std::to_string(score) + " for question " +
+                  describe(q));
+    t_.scores.push_back(score);
+
+    if (depth >= max_depth_) {  // the depth limit: ML's own answer, as H(Q) is in spec §8
+      ++t_.counts.fallbacks.depth_limit;
+      return finish(n, draw(own), node_end::depth_limit);
+    }
+
+    // m ← ML_fan_out(Q), through the codec (spec §1).
+    std::optional<Move<Q, A>> m = ask_move(codec_.fan_out_question(q), n);
+    if (!m) return finish(n, draw(own), node_end::malformed_move);
+    t_.nodes[n].fan_out = *m;
+
+    std::size_t rounds = 0;
+    std::size_t prev = no_node;
+    while (m->is_split()) {
+      if (rounds == opt_.max_rounds) {
+        ++t_.counts.fallbacks.round_limit;
+        return finish(n, draw(own), node_end::round_limit);
+      }
+      ++rounds;
+      const Split<Q> s = m->get_split();
+      const std::size_t r = t_.rounds.size();
+      t_.rounds.emplace_back();
+      (prev == no_node ? t_.nodes[n].first_round : t_.rounds[prev].next_round) = r;
+      prev = r;
+      ++t_.nodes[n].round_count;
+      ++t_.counts.rounds;
+
+      // Both subquestions are unfolded: this is ML's whole tree, not a sampled path.
+      std::size_t child[2];
+      child[0] = run(s.first, depth + 1, n);
+      child[1] = run(s.second, depth + 1, n);
+      auto& round = t_.rounds[r];
+      round.questions = s;
+      for (int i = 0; i < 2; ++i) {
+        round.answers[i] = *t_.nodes[child[i]].answer;
+        round.answered_by[i] = producer::recursion;
+        round.scores[i] = t_.scores[child[i]];
+        round.recursed[i] = true;
+        round.child[i] = child[i];
+      }
+      round.move_by = producer::model;
+
+      // m ← ML_fan_in(Q, (SQ1, A1), (SQ2, A2)) (spec §2 step 5, with ML in H's place).
+      const Subanswer<Q, A> s1{s.first, round.answers[0]};
+      const Subanswer<Q, A> s2{s.second, round.answers[1]};
+      m = ask_move(codec_.fan_in_question(q, s1, s2), n);
+      if (!m) return finish(n, draw(own), node_end::malformed_move);
+      t_.rounds[r].move = *m;
+    }
+    return finish(n, m->get_answer(), rounds == 0 ? node_end::fan_out_answer : node_end::fan_in_answer);
+  }
+
+ private:
+  A draw(const O& o) { return opt_.greedy ? A(ml_.greedy(o)) : A(ml_.sample(o, rng_)); }
+
+  /// ML's move for a coded query; `nullopt` (counted as malformed) when it does not decode
+  /// or splits into node n's question or an ancestor's (which would never terminate).
+  std::optional<Move<Q, A>> ask_move(const Q& coded, std::size_t n) {
+    const O o = ml_.predict(coded);
+    ++t_.counts.model_calls;
+    std::optional<Move<Q, A>> m = codec_.decode(draw(o));
+    if (m && m->is_split()) {
+      const Split<Q>& s = m->get_split();
+      for (std::size_t a = n; a != no_node; a = t_.nodes[a].parent)
+        if (s.first == t_.nodes[a].question || s.second == t_.nodes[a].question) {
+          m.reset();
+          break;
+        }
+    }
+    if (!m) ++t_.counts.fallbacks.malformed_moves;
+    return m;
+  }
+
+  std::size_t finish(std::size_t n, A answer, node_end end) {
+    auto& node = t_.nodes[n];
+    node.answer = std::move(answer);
+    node.end = end;
+    return n;
+  }
+
+  T& t_;
+  M& ml_;
+  V& adv_;
+  const C& codec_;
+  std::size_t max_depth_;
+  S& rng_;
+  const unfold_options& opt_;
+};
+
+}  // namespace detail
+
+/// Unfolds ML's own tree for `question` (spec §7) into `out`, reusing its storage.
+///
+/// At each node: `m ← ML_fan_out(Q)` through the codec; while `m` is a split, both
+/// subquestions are unfolded (to `max_depth`) and `m ← ML_fan_in(Q, (SQ1,A1), (SQ2,A2))`
+/// with the children's answers, for at most `options.max_rounds` rounds. A node at depth
+/// `max_depth`, a malformed move (one that does not decode, or a split that repeats the
+/// question or an ancestor's) and a node past the round limit are answered by ML's own
+/// answer `ML(Q)`; each is counted in `out.counts.fallbacks`. Every node records the
+/// adversary's score `Adv(Q, ML(Q))` in `out.scores`.
+///
+/// Throws `invalid_options` for unusable options, `aida::error` for a non-finite score or
+/// a tree larger than `options.max_nodes`; exceptions of the model or adversary
+/// propagate. On any exception `rng` is restored and `out` is left empty.
+template <class C, class M, class V, class S>
+void unfold_into(unfolded_for<C, M>& out, const codec_question_t<C>& question, M& ml, V& adv,
+                 const C& codec, std::size_t max_depth, S& rng, const unfold_options& options = {}) {
+  using Q = codec_question_t<C>;
+  using A = codec_answer_t<C>;
+  checks::codec<C>();
+  checks::sampler<S>();
+  checks::model<M, Q, A, S>();
+  checks::adversary<V, Q, model_output_t<M, Q>>();
+  options.validate();
+
+  const S saved = rng;
+  out.clear();
+  try {
+    detail::unfolder<unfolded_for<C, M>, M, V, C, S> run(out, ml, adv, codec, max_depth, rng, options);
+    const std::size_t root = run.run(question, 0, no_node);
+    out.answer = out.nodes[root].answer;
+  } catch (...) {
+    rng = saved;
+    out.clear();
+    throw;
+  }
+}
+
+/// Unfolds ML's own tree for `question` to `max_depth` (spec §7). See `unfold_into`.
+template <class C, class M, class V, class S>
+unfolded_for<C, M> unfold(const codec_question_t<C>& question, M& ml, V& adv, const C& codec,
+                          std::size_t max_depth, S& rng, const unfold_options& options = {}) {
+  unfolded_for<C, M> out;
+  unfold_into(out, question, ml, adv, codec, max_depth, rng, options);
+  return out;
+}
+
+}  // namespace aida
