@@ -15,6 +15,12 @@
 #include "aida/core/string_codec.hpp"
 
 #include "aida/algorithm/amplify.hpp"
+#include "aida/algorithm/audit.hpp"
 #include "aida/algorithm/distill.hpp"
 #include "aida/algorithm/iterate.hpp"
 #include "aida/algorithm/options.hpp"
+#include "aida/algorithm/unfold.hpp"
+
+#include "aida/io/text.hpp"
+#include "aida/io/tree_dot.hpp"
+#include "aida/io/tree_json.hpp"

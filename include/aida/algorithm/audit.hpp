@@ -166,7 +166,7 @@ bool local_step_right(const episode<Q, A, O>& t, std::size_t n, K& k, audit_resu
 
 /// An integer uniform on [0, n), n > 0, from any Sampler.
 template <class S>
-std::size_t below(S& rng, std::size_t n) {
+std::size_t uniform_index(S& rng, std::size_t n) {
   if constexpr (requires { rng.below(std::uint64_t{1}); }) {
     return static_cast<std::size_t>(rng.below(n));
   } else {
@@ -236,7 +236,7 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
         for (auto c = children.rbegin(); c != children.rend(); ++c) candidates.push_back(c->second);
         break;
       case audit_strategy::random:
-        for (std::size_t i = children.size(); i > 1; --i) std::swap(children[i - 1], children[detail::below(rng, i)]);
+        for (std::size_t i = children.size(); i > 1; --i) std::swap(children[i - 1], children[detail::uniform_index(rng, i)]);
         for (const auto& c : children) candidates.push_back(c.second);
         break;
     }
