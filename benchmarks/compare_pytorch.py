@@ -51,8 +51,8 @@ import time
 VOCAB, EMBED, HIDDEN, BATCH, LENGTH = 64, 64, 128, 32, 24
 
 # Google Benchmark filters of the matching entries in benchmarks/bench_backend.cpp.
-DEFAULT_TRAIN_FILTER = "BM_char_model_train_step"
-DEFAULT_INFER_FILTER = "BM_predict_score"
+DEFAULT_TRAIN_FILTER = "^BM_CharModelTrainStep$"
+DEFAULT_INFER_FILTER = "^BM_PredictAndScore$"
 
 
 # ---------------------------------------------------------------------------------------
