@@ -24,3 +24,5 @@
 #include "aida/io/text.hpp"
 #include "aida/io/tree_dot.hpp"
 #include "aida/io/tree_json.hpp"
+
+#include "aida/tasks/tasks.hpp"
