@@ -3,6 +3,7 @@
 /// `aida::distill`: one distillation episode (spec §3): ML's own ML-consulting tree, no
 /// overseer calls.
 
+#include <cstddef>
 #include <optional>
 #include <utility>
 

@@ -3,7 +3,7 @@
 /// The value types of spec §1: a split into two subquestions, a move (an answer or a
 /// split) and a subanswer (a subquestion with its answer).
 
-#include <cassert>
+#include <cstddef>
 #include <utility>
 #include <variant>
 
