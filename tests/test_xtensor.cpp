@@ -220,6 +220,33 @@ TEST(Npy, TensorParameterAndExpressionRoundTripThroughFiles) {
   EXPECT_TRUE(bit_equal(row, tensor(embedding.transpose())));
 }
 
+struct two_layers {
+  BOOST_HANA_DEFINE_STRUCT(two_layers, (parameter, first), (parameter, second));
+};
+struct embedding_like {
+  tensor value;
+};
+
+TEST(Npy, ParameterStructsAndValueHoldersExport) {
+  temp_dir dir;
+  aida::sampler rng(aida_test::seed());
+  two_layers params;
+  params.first = parameter(2, 3);
+  params.first.value = random_tensor(2, 3, rng);
+  params.second = parameter(3, 1);
+  params.second.value = random_tensor(3, 1, rng);
+  const auto written = aida::ext::save_parameters_npy(dir.path / "params", params);
+  ASSERT_EQ(written.size(), 2u);
+  EXPECT_EQ(written[0], dir.path / "params" / "first.npy");
+  EXPECT_EQ(written[1], dir.path / "params" / "second.npy");
+  EXPECT_TRUE(bit_equal(aida::ext::load_npy_tensor(written[0]), params.first.value));
+  EXPECT_TRUE(bit_equal(aida::ext::load_npy_tensor(written[1]), params.second.value));
+
+  // Anything holding its data in a `value` tensor (as ML's embedding_vector does).
+  const embedding_like e{random_tensor(1, 4, rng)};
+  EXPECT_EQ(aida::ext::to_npy(e), aida::ext::to_npy(e.value));
+}
+
 TEST(Npy, SeveralArraysReadInTurnFromOneStream) {
   aida::sampler rng(aida_test::seed());
   const tensor a = random_tensor(2, 2, rng);

@@ -2,8 +2,8 @@
 /// \file
 /// xtensor interop for the reference backend (not part of the umbrella header; link
 /// `aida::xtensor`): zero-copy xtensor views of `aida::nn::tensor`s, copies back into
-/// tensors, and NumPy `.npy` export and import of parameters, tensors, Eigen vectors
-/// (embeddings) and any float xtensor expression.
+/// tensors, and NumPy `.npy` export and import of parameters, tensors, embeddings (ML's
+/// `embedding_vector`s, Eigen vectors) and any float xtensor expression.
 ///
 ///     aida::nn::parameter& w = model.parameters().decoder.out.weight;
 ///     auto v = aida::ext::as_xtensor(w);        // xtensor view of w.value, no copy
@@ -30,6 +30,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -186,6 +187,14 @@ template <class E>
 /// The bytes of a .npy file holding a parameter's value, shape (rows, cols).
 [[nodiscard]] inline std::string to_npy(const nn::parameter& p) { return to_npy(as_xtensor(p.value)); }
 
+/// The bytes of a .npy file holding the `value` tensor of an object that has one, such
+/// as `aida::nn::embedding_vector` (ML's output), shape (rows, cols).
+template <class T>
+  requires(!std::is_same_v<T, nn::parameter> && std::is_same_v<std::remove_cvref_t<decltype(std::declval<const T&>().value)>, nn::tensor>)
+[[nodiscard]] std::string to_npy(const T& x) {
+  return to_npy(as_xtensor(x.value));
+}
+
 /// The bytes of a .npy file holding an Eigen float expression (for example an embedding
 /// vector): shape (n,) for a compile-time vector, (rows, cols) otherwise.
 template <class D>
@@ -211,6 +220,23 @@ void write_npy(std::ostream& os, const T& value) {
 template <class T>
 void save_npy(const std::filesystem::path& path, const T& value) {
   nn::detail::write_file_atomically<npy_io_error>(path, to_npy(value), ".npy file");
+}
+
+/// Writes every parameter of a reflected parameter struct (for example
+/// `model.parameters()`) to `dir` as `<dotted name>.npy`, creating `dir` if needed, and
+/// returns the paths written, in declaration order. Throws `npy_io_error` naming a path.
+template <class Params>
+std::vector<std::filesystem::path> save_parameters_npy(const std::filesystem::path& dir, const Params& params) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw npy_io_error(nn::detail::io_message("cannot create directory", dir, ec.value()));
+  std::vector<std::filesystem::path> written;
+  nn::for_each_parameter(params, [&](std::string_view name, const nn::parameter& p) {
+    const std::filesystem::path path = dir / (std::string(name.empty() ? "parameter" : name) + ".npy");
+    save_npy(path, p);
+    written.push_back(path);
+  });
+  return written;
 }
 
 // ---- .npy reading -------------------------------------------------------------------
