@@ -45,9 +45,11 @@ struct malformed_question : error {
 inline constexpr std::string_view unknown_answer = "?";
 
 /// The characters that `aida::string_codec` adds to task strings: markers of fan-out and
-/// fan-in questions, the separators of fan-in questions, and the prefixes of moves. Task
-/// questions and answers never contain `|`, `=` or `\`, so the codec never escapes.
-inline constexpr std::string_view codec_charset = "&/=^|";
+/// fan-in questions, the separators of fan-in questions, the prefixes of moves, and the
+/// escape `\`. Task questions and answers never contain `|`, `=` or `\`, but answers drawn
+/// from a model can contain any character of its vocabulary, and the codec escapes those
+/// inside fan-in questions, so the escape must be in the vocabulary too.
+inline constexpr std::string_view codec_charset = "&/=\\^|";
 
 /// The result of an evaluation: how many answers matched the ground truth.
 struct evaluation {
@@ -126,8 +128,8 @@ std::vector<std::string> draw_questions(Src& source, std::size_t n, S& rng) {
 
 namespace detail {
 
-using move = Move<std::string, std::string>;
-using subanswer = Subanswer<std::string, std::string>;
+using string_move = Move<std::string, std::string>;
+using string_subanswer = Subanswer<std::string, std::string>;
 
 /// An integer uniform on [0, n), n > 0, from any Sampler's 64-bit stream (multiply-shift;
 /// the same on every platform, unlike std:: distributions).
@@ -178,14 +180,14 @@ inline std::string make_charset(std::initializer_list<std::string_view> parts) {
 }
 
 /// The answer to a subquestion `sq` among the two subanswers, if one of them asks it.
-inline const std::string* answer_to(const std::string& sq, const subanswer& s1, const subanswer& s2) noexcept {
+inline const std::string* answer_to(const std::string& sq, const string_subanswer& s1, const string_subanswer& s2) noexcept {
   if (s1.question == sq) return &s1.answer;
   if (s2.question == sq) return &s2.answer;
   return nullptr;
 }
 
 /// True when the subanswers ask exactly the subquestions `{a, b}`, in either order.
-inline bool asks(const subanswer& s1, const subanswer& s2, const std::string& a, const std::string& b) noexcept {
+inline bool asks(const string_subanswer& s1, const string_subanswer& s2, const std::string& a, const std::string& b) noexcept {
   return (s1.question == a && s2.question == b) || (s1.question == b && s2.question == a);
 }
 
@@ -195,15 +197,15 @@ inline bool asks(const subanswer& s1, const subanswer& s2, const std::string& a,
 /// as one overseer call. `max_rounds` guards against an overseer that never answers.
 template <class H>
 std::string solve(const H& h, const std::string& q, std::string_view task, std::size_t max_rounds = 64) {
-  move m = h.fan_out(q);
+  string_move m = h.fan_out(q);
   std::size_t rounds = 0;
   while (m.is_split()) {
     if (++rounds > max_rounds)
       throw error("aida::tasks::" + std::string(task) + ": the overseer asked more than " +
                   std::to_string(max_rounds) + " rounds of subquestions for \"" + q + "\"");
     const auto s = m.get_split();
-    const subanswer s1{s.first, solve(h, s.first, task, max_rounds)};
-    const subanswer s2{s.second, solve(h, s.second, task, max_rounds)};
+    const string_subanswer s1{s.first, solve(h, s.first, task, max_rounds)};
+    const string_subanswer s2{s.second, solve(h, s.second, task, max_rounds)};
     m = h.fan_in(q, s1, s2);
   }
   return m.get_answer();
