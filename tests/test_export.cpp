@@ -12,7 +12,6 @@
 #include <set>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -316,8 +315,14 @@ class schema_validator {
       if (matches != 1) return at + ": matches " + std::to_string(matches) + " of oneOf" + why;
     }
     if (const json* m = s.find("minimum"); m && x.is_number() && x.number() < m->number()) return at + ": below minimum";
-    if (const json* p = s.find("pattern"); p && x.is_string() && !std::regex_search(x.str(), std::regex(p->str())))
-      return at + ": does not match the pattern";
+    if (const json* p = s.find("pattern"); p && x.is_string()) {
+      // The one pattern the schema uses (std::regex trips GCC 12's warnings under ASan).
+      if (p->str() != "^([0-9a-f]{2})*$") return at + ": the validator does not know pattern " + p->str();
+      const bool hex = x.str().size() % 2 == 0 && std::all_of(x.str().begin(), x.str().end(), [](char c) {
+                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+                       });
+      if (!hex) return at + ": does not match the pattern";
+    }
     if (x.is_array()) {
       if (const json* m = s.find("minItems"); m && double(x.array().size()) < m->number()) return at + ": too few items";
       if (const json* m = s.find("maxItems"); m && double(x.array().size()) > m->number()) return at + ": too many items";
