@@ -28,7 +28,9 @@ namespace aida {
 /// so that only calls that reach H count as overseer calls. Called directly (the plain
 /// members), it uses its own sampler and keeps its own counts in `usage()`.
 ///
-/// A deferred move that does not decode is counted as malformed, and H is consulted instead.
+/// A deferred move that does not decode, or a split into a question that H cannot read
+/// (when H has the optional `well_formed(q)` member), is counted as malformed, and H is
+/// consulted instead.
 /// The wrapped objects are held by reference and must outlive the primed overseer.
 template <class H, class M, class V, Codec C, Sampler S = sampler>
 class primed_overseer {
@@ -109,12 +111,22 @@ class primed_overseer {
     ++ctx.counts.model_calls;
     if (consult(coded, o, ctx)) return defer_to_h(ctx, call_h);
     std::optional<move_type> m = codec_.decode(ml_.sample(o, ctx.rng));
+    if (m && m->is_split() && !readable(m->get_split())) m.reset();
     if (!m) {  // ML's move is malformed: ask H after all
       ++ctx.counts.fallbacks.malformed_moves;
       return defer_to_h(ctx, call_h);
     }
     ctx.by = producer::model;
     return std::move(*m);
+  }
+
+  /// Whether H can read both subquestions of a split ML proposed: asked through the
+  /// overseer's optional `well_formed(q)`; an overseer without it reads every question.
+  bool readable(const Split<Q>& s) const {
+    if constexpr (requires { { h_.well_formed(s.first) } -> std::convertible_to<bool>; })
+      return static_cast<bool>(h_.well_formed(s.first)) && static_cast<bool>(h_.well_formed(s.second));
+    else
+      return true;
   }
 
   /// A plain call: the primed overseer's own sampler and counts, updated only on success.

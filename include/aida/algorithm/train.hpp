@@ -66,6 +66,14 @@ struct train_options {
   double prime_noise = 1.0;                   ///< scale of H′'s Gumbel noise
   std::size_t adversarial_candidates = 1;     ///< k of spec §6's adversarial source (1: off)
   double adversarial_temperature = 1.0;
+  /// ML's replay memory: the most recent `replay_capacity` model targets. 0 trains ML on each
+  /// step's new targets only. With a memory, each step makes `updates_per_step` updates on
+  /// `replay_batch` targets drawn uniformly from it, so that each overseer call teaches
+  /// more than once. The adversary always trains on the step's fresh targets: it must
+  /// track the current ML, whose losses the old targets no longer measure.
+  std::size_t replay_capacity = 0;
+  std::size_t updates_per_step = 1;
+  std::size_t replay_batch = 32;
   amplify_options amplify{};
   distill_options distill{};
 
@@ -73,6 +81,9 @@ struct train_options {
     if (episodes_per_step == 0) throw invalid_options("aida::train_options::episodes_per_step must be at least 1");
     if (eval_every == 0) throw invalid_options("aida::train_options::eval_every must be at least 1");
     if (!threshold) throw invalid_options("aida::train_options::threshold must be set (a schedule of the step)");
+    if (updates_per_step == 0) throw invalid_options("aida::train_options::updates_per_step must be at least 1");
+    if (replay_capacity > 0 && replay_batch == 0)
+      throw invalid_options("aida::train_options::replay_batch must be at least 1 when replay_capacity is set");
     amplify.validate();
     distill.validate();
   }
@@ -150,6 +161,10 @@ train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy,
   episode_for<C, M> ep;
   std::vector<model_target<Q, A>> model_batch;
   std::vector<adversary_target<Q, O>> adversary_batch;
+  std::vector<model_target<Q, A>> memory;  // ring buffer of ML's targets (replay)
+  std::size_t memory_next = 0;
+  std::vector<model_target<Q, A>> replay;
+  memory.reserve(options.replay_capacity);
 
   auto evaluate = [&] {
     state.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
@@ -188,7 +203,23 @@ train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy,
       collect();
     }
     state.targets += model_batch.size();
-    state.model_loss = static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(model_batch)));
+    if (options.replay_capacity == 0) {
+      state.model_loss = static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(model_batch)));
+    } else {
+      for (auto& t : model_batch) {
+        if (memory.size() < options.replay_capacity) memory.push_back(std::move(t));
+        else memory[memory_next] = std::move(t);
+        memory_next = (memory_next + 1) % options.replay_capacity;
+      }
+      double loss = 0;
+      for (std::size_t u = 0; u < options.updates_per_step; ++u) {
+        replay.clear();
+        for (std::size_t i = 0; i < options.replay_batch && !memory.empty(); ++i)
+          replay.push_back(memory[static_cast<std::size_t>(rng.next() % memory.size())]);
+        loss += static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(replay)));
+      }
+      state.model_loss = loss / static_cast<double>(options.updates_per_step);
+    }
     state.adversary_loss = static_cast<double>(adv.train_step(std::span<const adversary_target<Q, O>>(adversary_batch)));
     ++state.step;
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

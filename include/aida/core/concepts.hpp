@@ -71,7 +71,9 @@ template <Codec C> using codec_answer_t = typename C::answer_type;
 /// **Optional:** the same three members with a trailing `overseer_context<S>&`. A procedure
 /// calls these when present, passing the episode's sampler and counts, and an overseer that
 /// deferred to a model sets `ctx.by = producer::model` so that the call is not counted as an
-/// overseer call (this is how the primed overseer H′ of spec §4 reports).
+/// overseer call (this is how the primed overseer H′ of spec §4 reports). And
+/// `h.well_formed(q) -> bool`: whether H can read a question at all; the primed overseer
+/// treats a model's split into a question H cannot read as a malformed move.
 ///
 /// **Semantic requirements:** a split never repeats the question it splits or one of its
 /// ancestors (a procedure throws `overseer_error` if it does); exceptions thrown by an
