@@ -201,6 +201,17 @@ TEST_F(NnOps, RollbackReusesArenaWithoutGrowing) {
   EXPECT_EQ(t.size(), 0u);
 }
 
+TEST_F(NnOps, SecondBackwardOnTheSameTapeAddsOnce) {
+  nn::tape t;
+  nn::parameter a(1, 1);
+  a.value(0, 0) = 2.0f;
+  const auto y = nn::mul(t.param(a), t.param(a));  // y = a², dy/da = 4
+  t.backward(nn::sum(y));
+  EXPECT_FLOAT_EQ(a.grad(0, 0), 4.0f);
+  t.backward(nn::sum(nn::scale(y, 3.0f)));  // sweeps y's node again: adds 12, not 12 + 4
+  EXPECT_FLOAT_EQ(a.grad(0, 0), 16.0f);
+}
+
 TEST_F(NnOps, DeepChainBackwardHasNoRecursion) {
   // A chain far deeper than any recursive backward could take on the stack.
   nn::tape t;

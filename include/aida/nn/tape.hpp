@@ -122,6 +122,7 @@ class tape {
   void rollback(const mark_type& m) noexcept {
     assert(m.nodes <= nodes_.size());
     nodes_.resize(m.nodes);
+    swept_ = std::min(swept_, m.nodes);
     block_ = m.block;
     offset_ = m.offset;
   }
@@ -233,9 +234,10 @@ class tape {
   [[nodiscard]] node& at(std::int32_t id) noexcept { return nodes_[static_cast<std::size_t>(id)]; }
 
   /// Reverse sweep from `loss` (a 1×1 node): sets d loss / d loss = 1 and calls each
-  /// recorded node's backward function, newest first. Gradients of parameters are added
-  /// into their `grad` tensors (zero them first for a fresh gradient). Calling it twice
-  /// adds twice.
+  /// recorded node's backward function, newest first. Gradients of parameters (and of
+  /// `input` leaves) are added into their `grad` tensors (zero them first for a fresh
+  /// gradient); each call adds d loss / d parameter once, also when an earlier call swept
+  /// some of the same nodes (their intermediate gradients are cleared first).
   void backward(var loss) {
     if (&loss.owner() != this) throw error("aida::nn::tape::backward: the loss belongs to another tape");
     const node& l = at(loss.id());
@@ -243,6 +245,11 @@ class tape {
       throw error("aida::nn::tape::backward: the loss must be 1x1, it is " + std::to_string(l.rows) + "x" +
                   std::to_string(l.cols));
     if (!l.needs_grad()) return;  // nothing trainable contributed
+    for (std::size_t i = 0; i < std::min(swept_, nodes_.size()); ++i) {
+      const node& n = nodes_[i];
+      if (n.backward != nullptr && n.grad != nullptr) std::memset(n.grad, 0, sizeof(float) * std::size_t(n.rows) * std::size_t(n.cols));
+    }
+    swept_ = static_cast<std::size_t>(loss.id()) + 1;
     l.grad[0] += 1.0f;
     for (std::int32_t i = loss.id(); i >= 0; --i) {
       const node& n = nodes_[static_cast<std::size_t>(i)];
@@ -270,6 +277,7 @@ class tape {
   std::vector<block> blocks_;
   std::size_t block_ = 0;   // current block
   std::size_t offset_ = 0;  // bytes used in the current block
+  std::size_t swept_ = 0;   // nodes [0, swept_) may hold gradients of an earlier sweep
 };
 
 /// Marks a tape on construction and rolls it back on destruction, so that a step leaves

@@ -1,0 +1,190 @@
+#pragma once
+/// \file
+/// `aida::nn::adversary_model`: Adv of spec §1–§2 for string questions.
+///
+/// Its own character encoder reads the question; the encoding is joined with ML's
+/// embedding vector of the question (an input only: no gradient flows into ML) and an MLP
+/// maps the pair to one scalar, the predicted −L (higher means ML answers better).
+/// Trained by squared error against the recorded −L (spec §2, `L_Adv = (Adv + L)²`).
+///
+/// Satisfies `aida::TrainableAdversary<adversary_model, std::string, embedding_vector>`.
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+
+#include "aida/core/concepts.hpp"
+#include "aida/core/episode.hpp"
+#include "aida/nn/char_encoder.hpp"
+#include "aida/nn/layers.hpp"
+#include "aida/nn/optim.hpp"
+#include "aida/nn/parameter.hpp"
+#include "aida/nn/tape.hpp"
+
+namespace aida::nn {
+
+/// Configuration of `adversary_model`; `validate()` (called by the constructor) throws
+/// `config_error` naming the field.
+struct adversary_config {
+  std::string charset = printable_ascii();  ///< characters of questions
+  std::size_t embedding = 32;               ///< width of the character embeddings
+  std::size_t hidden = 64;                  ///< width of the adversary's own question encoding
+  std::size_t mlp_hidden = 64;              ///< hidden width of the MLP head
+  std::size_t model_output_size = 128;      ///< width of ML's embedding vectors (`char_model::output_size()`)
+  /// The MLP's output is multiplied by this, so that scores of the size of typical losses
+  /// (tens of nats) are within a few Adam steps of the initial ones.
+  float output_scale = 10.0f;
+  float learning_rate = 1e-3f;  ///< Adam's step size
+  float clip = 1.0f;            ///< gradient-norm clipping threshold (0: none)
+  std::uint64_t seed = 0;       ///< initialisation of the parameters
+
+  void validate() const {
+    auto fail = [](const std::string& what) { throw config_error("aida::nn::adversary_config: " + what); };
+    (void)vocabulary(charset);
+    auto check_size = [&](const char* field, std::size_t v) {
+      if (v == 0 || v > 65536) fail(std::string(field) + " = " + std::to_string(v) + " (must be in 1..65536)");
+    };
+    check_size("embedding", embedding);
+    check_size("hidden", hidden);
+    check_size("mlp_hidden", mlp_hidden);
+    check_size("model_output_size", model_output_size);
+    if (!(std::isfinite(output_scale) && output_scale > 0))
+      fail("output_scale = " + std::to_string(output_scale) + " (must be finite and > 0)");
+    if (!(std::isfinite(learning_rate) && learning_rate > 0))
+      fail("learning_rate = " + std::to_string(learning_rate) + " (must be finite and > 0)");
+    if (!(std::isfinite(clip) && clip >= 0)) fail("clip = " + std::to_string(clip) + " (must be finite and >= 0)");
+  }
+};
+
+/// All parameters of `adversary_model`, in checkpoint order.
+struct adversary_params {
+  BOOST_HANA_DEFINE_STRUCT(adversary_params, (char_encoder_params, encoder), (mlp_params, head));
+};
+
+/// Adv: see the file comment.
+class adversary_model {
+ public:
+  using question_type = std::string;
+  using target_type = adversary_target<std::string, embedding_vector>;
+
+  /// Validates `cfg` and initialises the parameters from `cfg.seed`.
+  explicit adversary_model(adversary_config cfg = {}) : cfg_((cfg.validate(), std::move(cfg))), vocab_(cfg_.charset) {
+    sampler rng(cfg_.seed);
+    const auto H = static_cast<Eigen::Index>(cfg_.hidden);
+    params_.encoder = make_char_encoder(static_cast<Eigen::Index>(vocab_.size()),
+                                        static_cast<Eigen::Index>(cfg_.embedding), H, rng);
+    params_.head = make_mlp(H + static_cast<Eigen::Index>(cfg_.model_output_size),
+                            static_cast<Eigen::Index>(cfg_.mlp_hidden), 1, rng);
+    opt_ = adam(params_, adam_options{.learning_rate = cfg_.learning_rate, .clip_norm = cfg_.clip});
+  }
+
+  [[nodiscard]] const adversary_config& config() const noexcept { return cfg_; }
+  adversary_params& parameters() noexcept { return params_; }
+  [[nodiscard]] const adversary_params& parameters() const noexcept { return params_; }
+  adam& optimizer() noexcept { return opt_; }
+  [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
+
+  /// Adv(q, o): the predicted −L of ML on question `q`, whose output is `o`.
+  double score(const std::string& q, const embedding_vector& o) {
+    return score_batch(std::span<const std::string>(&q, 1), std::span<const embedding_vector>(&o, 1))[0];
+  }
+
+  /// Scores of many (question, output) pairs in one batched pass.
+  std::vector<double> score_batch(std::span<const std::string> qs, std::span<const embedding_vector> os) {
+    if (qs.size() != os.size())
+      throw shape_error("aida::nn::adversary_model::score_batch: " + std::to_string(qs.size()) + " questions and " +
+                        std::to_string(os.size()) + " outputs");
+    std::vector<double> out(qs.size());
+    if (qs.empty()) return out;
+    for (std::size_t i = 0; i < qs.size(); ++i) {
+      vocab_.check(qs[i], name, "question");
+      check_output(os[i]);
+    }
+    tape& t = tape::local();
+    tape_scope scope(t);
+    const var s = forward(t, qs.size(), [&](std::size_t i) { return std::string_view(qs[i]); },
+                          [&](std::size_t i) -> const tensor& { return os[i].value; }, false);
+    for (std::size_t i = 0; i < qs.size(); ++i) out[i] = static_cast<double>(s.value()(static_cast<Eigen::Index>(i), 0));
+    return out;
+  }
+
+  /// Records on `t` the loss `train_step` minimises (the mean squared error of the scores
+  /// of a non-empty `batch` against its targets), with gradients flowing to the
+  /// parameters. Throws `vocabulary_error` or `shape_error` before recording anything.
+  var loss(tape& t, std::span<const target_type> batch) {
+    if (batch.empty()) throw error("aida::nn::adversary_model::loss: the batch is empty");
+    tensor targets(static_cast<Eigen::Index>(batch.size()), 1);
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      vocab_.check(batch[i].query, name, "question");
+      check_output(batch[i].output);
+      targets(static_cast<Eigen::Index>(i), 0) = static_cast<float>(batch[i].target);
+    }
+    const var s = forward(t, batch.size(), [&](std::size_t i) { return std::string_view(batch[i].query); },
+                          [&](std::size_t i) -> const tensor& { return batch[i].output.value; }, true);
+    return mse(s, targets);
+  }
+
+  /// One Adam step on the mean over `batch` of (Adv(query, output) − target)², the target
+  /// being −L (spec §2); returns that mean before the step (0 for an empty batch). Throws
+  /// `vocabulary_error`, `shape_error` (an output of the wrong width) or
+  /// `non_finite_error`, leaving parameters and optimiser state unchanged.
+  double train_step(std::span<const target_type> batch) {
+    if (batch.empty()) return 0;
+    tape& t = tape::local();
+    tape_scope scope(t);
+    zero_grad(params_);
+    const var l = loss(t, batch);
+    const double value = static_cast<double>(l.item());
+    if (!std::isfinite(value)) {
+      zero_grad(params_);
+      throw non_finite_error("aida::nn::adversary_model::train_step: the loss is " + std::to_string(value) +
+                             "; parameters and optimiser state are unchanged");
+    }
+    t.backward(l);
+    const double norm = gradient_norm(params_);
+    if (!std::isfinite(norm)) {
+      zero_grad(params_);
+      throw non_finite_error("aida::nn::adversary_model::train_step: the gradient norm is " + std::to_string(norm) +
+                             "; parameters and optimiser state are unchanged");
+    }
+    opt_.step(params_);
+    zero_grad(params_);
+    return value;
+  }
+
+ private:
+  static constexpr const char* name = "aida::nn::adversary_model";
+
+  void check_output(const embedding_vector& o) const {
+    if (o.value.rows() != 1 || o.value.cols() != static_cast<Eigen::Index>(cfg_.model_output_size))
+      throw shape_error("aida::nn::adversary_model: ML's output is " + std::to_string(o.value.rows()) + "x" +
+                        std::to_string(o.value.cols()) + ", the adversary was configured for 1x" +
+                        std::to_string(cfg_.model_output_size) + " (adversary_config::model_output_size)");
+  }
+
+  /// Scores [count, 1] of questions `q(i)` with ML outputs `o(i)`.
+  template <class GetQ, class GetO>
+  var forward(tape& t, std::size_t count, GetQ&& q, GetO&& o, bool train) {
+    const var enc = encode_strings(t, params_.encoder, vocab_, count, q, train);
+    // ML's outputs enter as a constant: the adversary's loss never trains ML.
+    node n = t.make_node(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(cfg_.model_output_size), false);
+    for (std::size_t i = 0; i < count; ++i) n.value_map().row(static_cast<Eigen::Index>(i)) = o(i).row(0);
+    const var outputs = t.push(n);
+    return scale(mlp(t, params_.head, concat(enc, outputs), train), cfg_.output_scale);
+  }
+
+  adversary_config cfg_;
+  vocabulary vocab_;
+  adversary_params params_;
+  adam opt_;
+};
+
+static_assert(TrainableAdversary<adversary_model, std::string, embedding_vector>);
+
+}  // namespace aida::nn

@@ -1,0 +1,146 @@
+#pragma once
+/// \file
+/// What the character models share: the vocabulary (a charset), the errors of the
+/// reference models, the embedding vector that is ML's output, and the character encoder
+/// (embedding + GRU) that maps a batch of strings to one vector each.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/hana/define_struct.hpp>
+
+#include "aida/core/error.hpp"
+#include "aida/nn/layers.hpp"
+#include "aida/nn/tape.hpp"
+
+namespace aida::nn {
+
+/// A model configuration that cannot work (names the field and the value).
+struct config_error : error {
+  using error::error;
+};
+
+/// A string contains a character that is not in the model's vocabulary (names the
+/// character, its position and the string).
+struct vocabulary_error : error {
+  using error::error;
+};
+
+/// A training step met a non-finite loss or gradient; parameters and optimiser state were
+/// left unchanged.
+struct non_finite_error : error {
+  using error::error;
+};
+
+/// The output of `char_model::predict`: ML's embedding vector of a question (spec §1),
+/// from which the answer distribution is read. A 1×hidden row.
+struct embedding_vector {
+  tensor value;
+
+  friend bool operator==(const embedding_vector& a, const embedding_vector& b) {
+    return a.value.rows() == b.value.rows() && a.value.cols() == b.value.cols() && a.value == b.value;
+  }
+};
+
+/// The 95 printable ASCII characters, space to tilde: the default charset.
+inline std::string printable_ascii() {
+  std::string s;
+  for (char c = ' '; c <= '~'; ++c) s += c;
+  return s;
+}
+
+/// A charset and the index of each of its characters.
+class vocabulary {
+ public:
+  vocabulary() { index_.fill(-1); }
+
+  /// Throws `config_error` for an empty charset or a repeated character.
+  explicit vocabulary(std::string_view charset) : chars_(charset) {
+    index_.fill(-1);
+    if (charset.empty()) throw config_error("aida::nn: the charset is empty");
+    for (std::size_t i = 0; i < charset.size(); ++i) {
+      const auto u = static_cast<unsigned char>(charset[i]);
+      if (index_[u] >= 0)
+        throw config_error("aida::nn: the charset repeats the character " + describe_char(charset[i]) +
+                           " (at positions " + std::to_string(index_[u]) + " and " + std::to_string(i) + ")");
+      index_[u] = static_cast<std::int32_t>(i);
+    }
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return chars_.size(); }
+  [[nodiscard]] const std::string& chars() const noexcept { return chars_; }
+  /// The index of `c`, or −1 when `c` is not in the charset.
+  [[nodiscard]] std::int32_t index(char c) const noexcept { return index_[static_cast<unsigned char>(c)]; }
+  [[nodiscard]] char at(std::size_t i) const noexcept { return chars_[i]; }
+
+  /// Throws `vocabulary_error` naming the first character of `s` outside the charset;
+  /// `who` and `what` complete the message ("aida::nn::char_model", "question").
+  void check(std::string_view s, const char* who, const char* what) const {
+    for (std::size_t i = 0; i < s.size(); ++i)
+      if (index(s[i]) < 0)
+        throw vocabulary_error(std::string(who) + ": character " + describe_char(s[i]) + " at position " +
+                               std::to_string(i) + " of the " + what + " \"" + std::string(s) +
+                               "\" is not in the vocabulary");
+  }
+
+  /// `'x'` for a printable character, its code otherwise.
+  static std::string describe_char(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 32 && u < 127) return std::string("'") + c + "' (code " + std::to_string(u) + ")";
+    return "code " + std::to_string(u);
+  }
+
+ private:
+  std::string chars_;
+  std::array<std::int32_t, 256> index_{};
+};
+
+/// The parameters of a character encoder.
+struct char_encoder_params {
+  BOOST_HANA_DEFINE_STRUCT(char_encoder_params, (embedding_params, embed), (gru_params, gru));
+};
+
+inline char_encoder_params make_char_encoder(Eigen::Index symbols, Eigen::Index embedding, Eigen::Index hidden,
+                                             sampler& rng) {
+  char_encoder_params p;
+  p.embed = make_embedding(symbols, embedding, rng);
+  p.gru = make_gru(embedding, hidden, rng);
+  return p;
+}
+
+/// Encodes `count` strings (`get(i)` → `std::string_view`, already checked against
+/// `vocab`) to their final GRU states [count, H]: the strings are padded to the longest,
+/// time-major, and padded steps are masked so that each row is the state after the
+/// string's own last character (zero for an empty string).
+template <class Get>
+var encode_strings(tape& t, char_encoder_params& p, const vocabulary& vocab, std::size_t count, Get&& get,
+                   bool train) {
+  const auto B = static_cast<Eigen::Index>(count);
+  const Eigen::Index H = p.gru.w_hh.rows();
+  std::size_t steps = 0;
+  for (std::size_t i = 0; i < count; ++i) steps = std::max(steps, std::string_view(get(i)).size());
+  const var h0 = t.constant(tensor::Zero(B, H));
+  if (steps == 0) return h0;
+  std::vector<std::int32_t> ids(steps * count, 0);
+  std::vector<float> mask(steps * count, 0.0f);
+  bool padded = false;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string_view s = get(i);
+    for (std::size_t k = 0; k < s.size(); ++k) {
+      ids[k * count + i] = vocab.index(s[k]);
+      mask[k * count + i] = 1.0f;
+    }
+    padded = padded || s.size() < steps;
+  }
+  const var states = gru_over_symbols(t, p.embed, p.gru, ids, h0,
+                                      padded ? std::span<const float>(mask) : std::span<const float>(), train);
+  return slice_rows(states, static_cast<Eigen::Index>(steps - 1) * B, B);
+}
+
+}  // namespace aida::nn

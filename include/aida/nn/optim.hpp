@@ -1,0 +1,153 @@
+#pragma once
+/// \file
+/// Optimisers of the reference backend: SGD and Adam, with gradient-norm clipping. Both
+/// walk a reflected parameter struct (`for_each_parameter`) and satisfy `OptimizerState`,
+/// so checkpoints save and restore them.
+
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aida/core/error.hpp"
+#include "aida/nn/parameter.hpp"
+
+namespace aida::nn {
+
+/// The Euclidean norm of all gradients of a reflected struct together (in double).
+template <class Params>
+double gradient_norm(const Params& params) {
+  double s = 0;
+  for_each_parameter(params, [&](std::string_view, const parameter& p) {
+    s += p.grad.template cast<double>().squaredNorm();
+  });
+  return std::sqrt(s);
+}
+
+/// Scales all gradients so that their joint norm is at most `max_norm` (no-op when
+/// `max_norm <= 0` or the norm is already below it). Returns the norm before clipping.
+template <class Params>
+double clip_gradients(Params& params, double max_norm) {
+  const double norm = gradient_norm(params);
+  if (max_norm > 0 && norm > max_norm && std::isfinite(norm)) {
+    const auto f = static_cast<float>(max_norm / norm);
+    for_each_parameter(params, [&](std::string_view, parameter& p) { p.grad *= f; });
+  }
+  return norm;
+}
+
+/// Options of `sgd`.
+struct sgd_options {
+  float learning_rate = 1e-2f;
+  float clip_norm = 0;  ///< gradient-norm clipping threshold; 0 disables
+};
+
+/// Plain stochastic gradient descent `p ← p − lr · g` (after clipping). Stateless apart
+/// from the step count.
+class sgd {
+ public:
+  explicit sgd(sgd_options opt = {}) : opt_(opt) {}
+
+  /// One update from the current gradients; leaves the gradients as they are.
+  template <class Params>
+  void step(Params& params) {
+    clip_gradients(params, opt_.clip_norm);
+    for_each_parameter(params, [&](std::string_view, parameter& p) { p.value -= opt_.learning_rate * p.grad; });
+    ++steps_;
+  }
+
+  template <class F>
+  void for_each_state(F&&) {}
+  std::uint64_t& step_count() noexcept { return steps_; }
+  [[nodiscard]] const sgd_options& options() const noexcept { return opt_; }
+
+ private:
+  sgd_options opt_;
+  std::uint64_t steps_ = 0;
+};
+
+/// Options of `adam`.
+struct adam_options {
+  float learning_rate = 1e-3f;
+  float beta1 = 0.9f;
+  float beta2 = 0.999f;
+  float epsilon = 1e-8f;
+  float clip_norm = 0;  ///< gradient-norm clipping threshold; 0 disables
+};
+
+/// Adam (Kingma & Ba 2015) with bias correction. Its state is a first and second moment
+/// per parameter, named `"<parameter>.m"` and `"<parameter>.v"`, plus the step count.
+class adam {
+ public:
+  adam() = default;
+
+  /// State shaped like the parameters of `params` (moments start at zero).
+  template <class Params>
+  explicit adam(const Params& params, adam_options opt = {}) : opt_(opt) {
+    for_each_parameter(params, [&](std::string_view name, const parameter& p) {
+      names_.emplace_back(std::string(name) + ".m");
+      moments_.push_back(tensor::Zero(p.rows(), p.cols()));
+      names_.emplace_back(std::string(name) + ".v");
+      moments_.push_back(tensor::Zero(p.rows(), p.cols()));
+    });
+  }
+
+  /// One update from the current gradients (clipped first); leaves the gradients as they
+  /// are. `params` must be the struct the optimiser was made for.
+  template <class Params>
+  void step(Params& params) {
+    std::size_t k = 0;
+    for_each_parameter(params, [&](std::string_view name, const parameter& p) {
+      // Checked before anything changes, so that a mismatch leaves parameters and state as they were.
+      if (k + 1 >= moments_.size() || moments_[k].rows() != p.rows() || moments_[k].cols() != p.cols())
+        throw error("aida::nn::adam: parameter " + std::string(name) +
+                    " does not match the state the optimiser was made for");
+      k += 2;
+    });
+    clip_gradients(params, opt_.clip_norm);
+    ++steps_;
+    const double t = static_cast<double>(steps_);
+    const auto c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(opt_.beta1), t));
+    const auto c2 = static_cast<float>(1.0 - std::pow(static_cast<double>(opt_.beta2), t));
+    const float step = opt_.learning_rate / c1;
+    const float sqrt_c2 = std::sqrt(c2);
+    k = 0;
+    for_each_parameter(params, [&](std::string_view, parameter& p) {
+      auto m = moments_[k].array();
+      auto v = moments_[k + 1].array();
+      const auto g = p.grad.array();
+      m = opt_.beta1 * m + (1.0f - opt_.beta1) * g;
+      v = opt_.beta2 * v + (1.0f - opt_.beta2) * g.square();
+      // p −= lr · m̂ / (√v̂ + ε), with m̂ = m / c1 and √v̂ = √v / √c2.
+      p.value.array() -= step * m / (v.sqrt() / sqrt_c2 + opt_.epsilon);
+      k += 2;
+    });
+  }
+
+  /// Calls `f(name, tensor&)` for each state tensor (OptimizerState).
+  template <class F>
+  void for_each_state(F&& f) {
+    for (std::size_t i = 0; i < moments_.size(); ++i) f(std::string_view(names_[i]), moments_[i]);
+  }
+  template <class F>
+  void for_each_state(F&& f) const {
+    for (std::size_t i = 0; i < moments_.size(); ++i) f(std::string_view(names_[i]), moments_[i]);
+  }
+  std::uint64_t& step_count() noexcept { return steps_; }
+  [[nodiscard]] std::uint64_t step_count() const noexcept { return steps_; }
+  [[nodiscard]] const adam_options& options() const noexcept { return opt_; }
+  adam_options& options() noexcept { return opt_; }
+
+ private:
+  adam_options opt_;
+  std::vector<std::string> names_;
+  std::vector<tensor> moments_;
+  std::uint64_t steps_ = 0;
+};
+
+static_assert(OptimizerState<sgd>);
+static_assert(OptimizerState<adam>);
+
+}  // namespace aida::nn
