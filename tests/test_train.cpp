@@ -56,8 +56,10 @@ struct growing_model {
     if (o == coded) return "=0";  // a well-formed (if wrong) answer move
     return o <= known ? std::to_string(o) : "?";
   }
+  std::vector<std::size_t> batch_sizes;
   double train_step(std::span<const aida::model_target<S, S>> b) {
     ++batches, targets += b.size(), ++known;
+    batch_sizes.push_back(b.size());
     return 0.25;
   }
 };
@@ -225,6 +227,29 @@ TEST(Train, ProgressLineIsQuietWhenNotATerminal) {
   EXPECT_EQ(aida::callbacks::progress_line::format_duration(65), "1m05s");
 }
 
+TEST(Train, ReplayMakesSeveralUpdatesFromTheMemoryAndTheAdversaryOneOnFreshTargets) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::train_options opt;
+  opt.steps = 3;
+  opt.episodes_per_step = 1;
+  opt.iterate = false;
+  opt.replay_capacity = 30;
+  opt.updates_per_step = 3;
+  opt.replay_batch = 5;
+  aida::sampler rng(aida_test::seed());
+  const auto st = aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt);
+  EXPECT_EQ(ml.batches, 9u);
+  EXPECT_EQ(ml.batch_sizes, std::vector<std::size_t>(9, 5));
+  EXPECT_EQ(adv.batches, 3u);
+  // New targets are counted once: a full tree of 8 has 15 answers, 15 fan-outs, 7 fan-ins.
+  EXPECT_EQ(st.targets, 3u * 37u);
+  EXPECT_DOUBLE_EQ(st.model_loss, 0.25);
+}
+
 TEST(Train, BadOptionsAreNamed) {
   length_overseer h;
   growing_model ml;
@@ -233,6 +258,10 @@ TEST(Train, BadOptionsAreNamed) {
   length_evaluator ev;
   aida::sampler rng(aida_test::seed());
   aida::train_options opt;
+  opt.updates_per_step = 0;
+  EXPECT_THROW(aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt),
+               aida::invalid_options);
+  opt.updates_per_step = 1;
   opt.episodes_per_step = 0;
   EXPECT_THROW(
       {

@@ -1,0 +1,381 @@
+// The experiment of aida: train the reference model by adversarial IDA against an
+// algorithmic overseer that can only decompose, and compare how many overseer calls each
+// method needs to reach a held-out accuracy.
+//
+// Methods (spec §2, §4, §5; `--policy`):
+//   adversarial  the post's: Gumbel arg-min of the adversary's scores, with the primed H′
+//   threshold    spec §5's variant: recurse where S_i + τε < α + τε′, with H′
+//   uniform      plain IDA: one subquestion chosen uniformly, H consulted at every step
+//   full         the full HCH tree: recurse on both subquestions, H everywhere
+//   supervised   an upper bound trained on ground-truth LABELS (it uses no overseer; its
+//                x-axis is labels used, not overseer calls)
+//
+// Writes <out>/curves.csv (accuracy against overseer calls for every run),
+// <out>/summary.csv and <out>/accuracy.svg, and prints a table.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iomanip>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "aida/aida.hpp"
+#include "aida/algorithm/callbacks.hpp"
+#include "aida/algorithm/train.hpp"
+#include "aida/io/svg_plot.hpp"
+#include "aida/nn/nn.hpp"
+#include "aida/tasks/tasks.hpp"
+
+namespace {
+
+struct settings {
+  std::string task = "sum";
+  std::vector<std::string> methods{"adversarial", "threshold", "uniform", "full", "supervised"};
+  std::uint64_t seed = 1;
+  std::size_t seeds = 2;
+  std::size_t budget = 30000;    // overseer calls (labels for the supervised baseline) per run
+  std::size_t max_steps = 4000;  // training steps per run
+  int difficulty = 0;            // 0: the task's experiment default
+  std::size_t held_out = 200;
+  std::size_t eval_every = 25;
+  std::size_t hidden = 96;
+  std::size_t replay = 4000;  // ML's replay memory (targets); 0: train on each step's targets once
+  std::size_t updates = 4;    // ML updates per step from the replay memory
+  double stop_accuracy = 0.95;
+  std::string out = "experiment-out";
+};
+
+const char* usage =
+    "usage: experiment [options]\n"
+    "  --task NAME        sum | wildcard | assignments | permutation (default sum)\n"
+    "  --policy LIST      comma-separated methods, or all (default all):\n"
+    "                     adversarial, threshold, uniform, full, supervised\n"
+    "  --seed N           first seed (default 1); runs use seeds N, N+1, ...\n"
+    "  --seeds K          seeds per method (default 2)\n"
+    "  --budget CALLS     overseer calls per run before it stops (default 30000)\n"
+    "  --steps N          training steps per run at most (default 4000)\n"
+    "  --difficulty D     question size (default: the task's experiment default)\n"
+    "  --held-out N       held-out questions (default 200)\n"
+    "  --eval-every N     steps between evaluations (default 25)\n"
+    "  --hidden N         GRU width of ML (default 96)\n"
+    "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
+    "  --updates N        ML updates per step from the replay memory (default 4)\n"
+    "  --stop-at A        stop a run at this held-out accuracy (default 0.95)\n"
+    "  --out DIR          where to write curves.csv, summary.csv, accuracy.svg (default experiment-out)\n"
+    "  --help             this text\n";
+
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+std::size_t parse_count(const std::string& flag, const std::string& v) {
+  std::size_t pos = 0;
+  unsigned long long n = 0;
+  try {
+    n = std::stoull(v, &pos);
+  } catch (...) {
+    pos = 0;
+  }
+  if (pos != v.size() || v.empty() || v[0] == '-') throw aida::invalid_options(flag + " takes a whole number, not '" + v + "'");
+  return static_cast<std::size_t>(n);
+}
+
+settings parse(int argc, char** argv) {
+  settings s;
+  const std::vector<std::string> known{"adversarial", "threshold", "uniform", "full", "supervised"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << usage;
+      std::exit(0);
+    }
+    if (i + 1 >= argc) throw aida::invalid_options("option " + a + " needs a value (see --help)");
+    const std::string v = argv[++i];
+    if (a == "--task") s.task = v;
+    else if (a == "--policy") {
+      s.methods = v == "all" ? known : split_list(v);
+      for (const auto& m : s.methods)
+        if (std::find(known.begin(), known.end(), m) == known.end())
+          throw aida::invalid_options("--policy: no method is called '" + m + "' (see --help)");
+      if (s.methods.empty()) throw aida::invalid_options("--policy: no method given");
+    } else if (a == "--seed") s.seed = parse_count(a, v);
+    else if (a == "--seeds") s.seeds = std::max<std::size_t>(1, parse_count(a, v));
+    else if (a == "--budget") s.budget = parse_count(a, v);
+    else if (a == "--steps") s.max_steps = parse_count(a, v);
+    else if (a == "--difficulty") s.difficulty = static_cast<int>(parse_count(a, v));
+    else if (a == "--held-out") s.held_out = std::max<std::size_t>(1, parse_count(a, v));
+    else if (a == "--eval-every") s.eval_every = std::max<std::size_t>(1, parse_count(a, v));
+    else if (a == "--hidden") s.hidden = std::max<std::size_t>(1, parse_count(a, v));
+    else if (a == "--replay") s.replay = parse_count(a, v);
+    else if (a == "--updates") s.updates = std::max<std::size_t>(1, parse_count(a, v));
+    else if (a == "--stop-at") s.stop_accuracy = std::stod(v);
+    else if (a == "--out") s.out = v;
+    else throw aida::invalid_options("unknown option " + a + " (see --help)");
+  }
+  return s;
+}
+
+/// One evaluation point of a run.
+struct point {
+  std::size_t step;
+  std::size_t calls;  // overseer calls (labels for the supervised baseline)
+  double accuracy;
+  double seconds;
+};
+
+struct run_result {
+  std::string method;
+  std::uint64_t seed;
+  std::vector<point> curve;
+  double seconds = 0;
+  std::size_t steps = 0;
+  std::size_t calls = 0;
+
+  /// Overseer calls spent when held-out accuracy first reached `a`, if it did.
+  [[nodiscard]] std::optional<std::size_t> calls_to(double a) const {
+    for (const auto& p : curve)
+      if (p.accuracy >= a) return p.calls;
+    return std::nullopt;
+  }
+  [[nodiscard]] double final_accuracy() const { return curve.empty() ? 0 : curve.back().accuracy; }
+};
+
+/// Records the curve at every evaluation and stops at the budget.
+struct curve_recorder {
+  run_result* run;
+  std::size_t budget;
+  void on_evaluate(aida::train_state& s) const {
+    run->curve.push_back({s.step, s.overseer.total(), s.accuracy, s.seconds});
+  }
+  void on_step(aida::train_state& s) const {
+    if (s.overseer.total() >= budget) s.request_stop("budget");
+  }
+};
+
+/// The difficulty used when --difficulty is not given: small enough for two cores.
+template <class Task>
+int experiment_difficulty() {
+  const std::string name(Task::name());
+  if (name == "sum") return 4;
+  if (name == "wildcard") return 2;
+  if (name == "assignments") return 2;
+  return 4;  // permutation: powers up to 4
+}
+
+template <class Task>
+std::vector<run_result> run_task(const Task& task, const settings& cfg) {
+  const int difficulty = cfg.difficulty > 0 ? cfg.difficulty : experiment_difficulty<Task>();
+  auto generator = task.generator(difficulty);
+  // The held-out set is the same for every method and seed.
+  aida::sampler held_rng(0x5eedULL);
+  auto evaluator = task.evaluator(aida::tasks::draw_questions(generator, cfg.held_out, held_rng));
+  auto overseer = task.overseer();
+  const auto codec = task.codec();
+  std::cout << "task " << task.name() << ", difficulty " << difficulty << ", held-out " << evaluator.size()
+            << " questions, e.g. \"" << evaluator.questions().front() << "\"\n";
+
+  std::vector<run_result> results;
+  for (const auto& method : cfg.methods) {
+    for (std::size_t k = 0; k < cfg.seeds; ++k) {
+      const std::uint64_t seed = cfg.seed + k;
+      aida::nn::char_model_config mc;
+      mc.charset = task.charset();
+      mc.hidden = cfg.hidden;
+      mc.max_answer_length = 24;
+      mc.seed = seed;
+      aida::nn::char_model ml(mc);
+      aida::nn::adversary_config ac;
+      ac.charset = task.charset();
+      ac.model_output_size = ml.output_size();
+      ac.seed = seed + 1000;
+      aida::nn::adversary_model adv(ac);
+      aida::sampler rng(seed);
+
+      run_result run{method, seed, {}, 0, 0, 0};
+      const auto start = std::chrono::steady_clock::now();
+      if (method == "supervised") {
+        // Upper bound: trained on LABELS from the evaluator of its own training questions.
+        std::vector<aida::model_target<std::string, std::string>> batch;
+        std::size_t labels = 0;
+        for (std::size_t step = 1; step <= cfg.max_steps && labels < cfg.budget; ++step) {
+          auto questions = aida::tasks::draw_questions(generator, 16, rng);
+          auto labelled = task.evaluator(questions);
+          batch.clear();
+          for (std::size_t i = 0; i < questions.size(); ++i)
+            batch.push_back({questions[i], labelled.label_of(i).reveal_for_supervised_baseline(),
+                             aida::target_kind::answer});
+          labels += questions.size();
+          ml.train_step(batch);
+          if (step % cfg.eval_every == 0) {
+            const double acc = evaluator.accuracy([&](const std::string& q) { return ml.greedy(ml.predict(q)); });
+            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            run.curve.push_back({step, labels, acc, secs});
+            run.steps = step;
+            if (acc >= cfg.stop_accuracy) break;
+          }
+        }
+        run.calls = labels;
+      } else {
+        aida::train_options opt;
+        opt.steps = cfg.max_steps;
+        opt.episodes_per_step = 8;
+        opt.eval_every = cfg.eval_every;
+        opt.replay_capacity = cfg.replay;
+        opt.updates_per_step = cfg.updates;
+        opt.replay_batch = 32;
+        opt.amplify.max_depth = 8;
+        opt.amplify.max_rounds = 6;
+        opt.iterate = method == "adversarial" || method == "threshold";
+        // H′ consults H while the adversary is untrained, then where it predicts a loss above
+        // about 0.3 nats (spec §4; the noise keeps some checks where it is confident).
+        const std::size_t warmup = 100;
+        opt.threshold = [warmup](std::size_t step) {
+          return step < warmup ? std::numeric_limits<double>::infinity() : -0.3;
+        };
+        opt.prime_noise = 0.1;
+        auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
+        curve_recorder rec{&run, cfg.budget};
+        aida::train_state st;
+        if (method == "adversarial")
+          st = aida::train(generator, overseer, ml, adv, codec, aida::gumbel_argmin{0.3}, evaluator, rng, opt, rec, stop);
+        else if (method == "threshold")
+          st = aida::train(generator, overseer, ml, adv, codec,
+                           aida::gumbel_threshold<aida::constant_schedule>{{-0.3}, 0.1}, evaluator, rng, opt, rec, stop);
+        else if (method == "uniform")
+          st = aida::train(generator, overseer, ml, adv, codec, aida::uniform_one{}, evaluator, rng, opt, rec, stop);
+        else
+          st = aida::train(generator, overseer, ml, adv, codec, aida::recurse_all{}, evaluator, rng, opt, rec, stop);
+        run.steps = st.step;
+        run.calls = st.overseer.total();
+      }
+      run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::cout << "  " << std::left << std::setw(12) << method << " seed " << seed << ": held-out "
+                << std::fixed << std::setprecision(1) << 100 * run.final_accuracy() << "% after " << run.calls
+                << (method == "supervised" ? " labels, " : " overseer calls, ") << run.steps << " steps, "
+                << std::setprecision(1) << run.seconds << " s\n"
+                << std::flush;
+      results.push_back(std::move(run));
+    }
+  }
+  return results;
+}
+
+struct stats {
+  double mean = 0, sd = 0;
+  std::size_t n = 0;
+};
+stats summarise(const std::vector<double>& xs) {
+  stats s;
+  s.n = xs.size();
+  if (xs.empty()) return s;
+  for (double x : xs) s.mean += x;
+  s.mean /= static_cast<double>(xs.size());
+  if (xs.size() > 1) {
+    for (double x : xs) s.sd += (x - s.mean) * (x - s.mean);
+    s.sd = std::sqrt(s.sd / static_cast<double>(xs.size() - 1));
+  }
+  return s;
+}
+std::string show(const stats& s, std::size_t of) {
+  if (s.n == 0) return "not reached";
+  std::ostringstream o;
+  o << std::fixed << std::setprecision(0) << s.mean;
+  if (s.n > 1) o << " ± " << s.sd;
+  if (s.n < of) o << " (" << s.n << "/" << of << " runs)";
+  return o.str();
+}
+
+void report(const std::vector<run_result>& runs, const settings& cfg, const std::string& task) {
+  std::filesystem::create_directories(cfg.out);
+  {
+    std::ofstream f(cfg.out + "/curves.csv");
+    f << "task,method,seed,step,overseer_calls,accuracy,seconds\n";
+    for (const auto& r : runs)
+      for (const auto& p : r.curve)
+        f << task << ',' << r.method << ',' << r.seed << ',' << p.step << ',' << p.calls << ',' << p.accuracy << ','
+          << p.seconds << '\n';
+  }
+  std::ofstream summary(cfg.out + "/summary.csv");
+  summary << "task,method,runs,calls_to_90_mean,calls_to_90_sd,reached_90,calls_to_95_mean,calls_to_95_sd,"
+             "reached_95,final_accuracy_mean,final_accuracy_sd,seconds_mean\n";
+  std::cout << "\n"
+            << std::left << std::setw(13) << "method" << std::setw(24) << "calls to 90%" << std::setw(24)
+            << "calls to 95%" << std::setw(18) << "final accuracy" << "wall time\n";
+  aida::io::line_plot plot{"aida " + task + ": held-out accuracy against overseer calls", "overseer calls (labels for supervised)",
+                           "held-out accuracy", true, false, {}};
+  for (const auto& method : cfg.methods) {
+    std::vector<double> c90, c95, fin, secs;
+    std::vector<const run_result*> mine;
+    for (const auto& r : runs)
+      if (r.method == method) {
+        mine.push_back(&r);
+        if (auto c = r.calls_to(0.90)) c90.push_back(static_cast<double>(*c));
+        if (auto c = r.calls_to(0.95)) c95.push_back(static_cast<double>(*c));
+        fin.push_back(100 * r.final_accuracy());
+        secs.push_back(r.seconds);
+      }
+    const auto s90 = summarise(c90), s95 = summarise(c95), sf = summarise(fin), ss = summarise(secs);
+    const std::string label = method == "supervised" ? "supervised*" : method;
+    std::ostringstream acc;
+    acc << std::fixed << std::setprecision(1) << sf.mean << "%";
+    if (sf.n > 1) acc << " ± " << sf.sd;
+    std::cout << std::left << std::setw(13) << label << std::setw(24) << show(s90, mine.size()) << std::setw(24)
+              << show(s95, mine.size()) << std::setw(18) << acc.str() << std::fixed << std::setprecision(1) << ss.mean
+              << " s\n";
+    summary << task << ',' << method << ',' << mine.size() << ',' << s90.mean << ',' << s90.sd << ',' << s90.n << ','
+            << s95.mean << ',' << s95.sd << ',' << s95.n << ',' << sf.mean / 100 << ',' << sf.sd / 100 << ',' << ss.mean
+            << '\n';
+    // The plotted line: at each x, the mean over seeds of the latest accuracy at <= x calls.
+    std::vector<double> xs;
+    for (const auto* r : mine)
+      for (const auto& p : r->curve) xs.push_back(static_cast<double>(std::max<std::size_t>(p.calls, 1)));
+    std::sort(xs.begin(), xs.end());
+    xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
+    aida::io::plot_series series{label, {}, method == "supervised"};
+    for (double x : xs) {
+      double sum = 0;
+      for (const auto* r : mine) {
+        double a = 0;
+        for (const auto& p : r->curve)
+          if (static_cast<double>(p.calls) <= x) a = p.accuracy;
+        sum += a;
+      }
+      series.points.emplace_back(x, sum / static_cast<double>(mine.size()));
+    }
+    plot.series.push_back(std::move(series));
+  }
+  plot.write_svg(cfg.out + "/accuracy.svg");
+  std::cout << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n"
+            << "wrote " << cfg.out << "/curves.csv, summary.csv and accuracy.svg\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    const settings cfg = parse(argc, argv);
+    std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
+              << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run\n";
+    const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
+    report(runs, cfg, cfg.task);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "experiment: " << e.what() << '\n';
+    return 2;
+  }
+}
