@@ -9,7 +9,9 @@
 #                   consumer/find_package with find_package(aida CONFIG REQUIRED) against that
 #                   prefix only, and runs it.
 # add_subdirectory: builds consumer/add_subdirectory, which adds the aida source tree as a
-#                   subproject (and checks that aida's tests are then off by default), and runs it.
+#                   subproject (and checks that aida's tests are then off by default), and runs
+#                   it; then checks that broken_model.cpp (a model without log_prob) fails to
+#                   compile with aida's one-sentence message naming the missing member.
 cmake_minimum_required(VERSION 3.21)
 
 foreach(var SOURCE_DIR WORK_DIR MODE)
@@ -99,4 +101,18 @@ string(FIND "${step_output}" "consumer: digit sum of 31415 is 14" at)
 if(at EQUAL -1)
   message(FATAL_ERROR "install test (${MODE}): unexpected output of the consumer:\n${step_output}")
 endif()
-message(STATUS "install test (${MODE}) passed:\n${step_output}")
+set(consumer_output "${step_output}")
+
+if(MODE STREQUAL "add_subdirectory")
+  # A model that forgets log_prob must fail to compile with aida's sentence naming it.
+  execute_process(COMMAND ${CMAKE_COMMAND} --build "${consumer_build}" --target broken_model
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "install test: a model without log_prob compiled")
+  endif()
+  string(FIND "${out}${err}" "aida: the model has no `log_prob" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "install test: the compiler did not print aida's message for a missing log_prob:\n${out}\n${err}")
+  endif()
+endif()
+message(STATUS "install test (${MODE}) passed:\n${consumer_output}")
