@@ -14,7 +14,14 @@
 namespace aida {
 
 /// Spec §6's adversarial source: draws `k` candidates from `source` and returns the one with
-/// the lowest `Adv(Q, ML(Q)) + τ·ε` (active learning). With k = 1 it is `source` itself.
+/// the lowest noisy score `Adv(Q, ML(Q)) − τ·ε`, ε ~ Gumbel(0, 1) (active learning: ask about
+/// what ML is predicted to get wrong). With k = 1 it is `source` itself.
+///
+/// The noise is subtracted: the arg-min of `S − τε` is the Gumbel-max trick applied to −S,
+/// so candidate i is chosen with probability softmax(−S/τ)_i for every k — the Boltzmann
+/// exploration of spec §1. (Adding the noise gives the same law for k = 2, since the
+/// difference of two Gumbels is symmetric, but not for k > 2.)
+///
 /// Holds references; counts the model and adversary calls it makes.
 template <class Src, class M, class V>
 class adversarial_source {
@@ -38,7 +45,7 @@ class adversarial_source {
         Q q = source_.next(rng);
         const auto o = ml_.predict(q);
         double key = static_cast<double>(adv_.score(q, o));
-        if (temperature_ > 0) key += temperature_ * rng.gumbel();
+        if (temperature_ > 0) key -= temperature_ * rng.gumbel();
         if (!best || key < best_key) best.emplace(std::move(q)), best_key = key;
       }
       model_calls_ += k_;  // counted on success only, so a throw leaves the counts unchanged
