@@ -11,8 +11,10 @@
 #include <unordered_map>
 #include <vector>
 
+#include "aida/algorithm/amplify.hpp"
 #include "aida/algorithm/audit.hpp"
 #include "aida/algorithm/unfold.hpp"
+#include "aida/core/policies.hpp"
 #include "aida/core/sampler.hpp"
 #include "aida/core/string_codec.hpp"
 #include "support/seed.hpp"
@@ -134,7 +136,10 @@ struct interval_model {
 /// The perfect adversary: −1 where ML's tree answers wrong, 0 where it is right.
 struct perfect_adversary {
   const world* w;
-  double score(const Q& q, const Q&) const { return w->tree_answer(q) == w->sum(parse(q)) ? 0.0 : -1.0; }
+  double score(const Q& q, const Q&) const {
+    if (q[0] == '^' || q[0] == '&') return 0;  // ML's moves (amplify scores them too): not audited here
+    return w->tree_answer(q) == w->sum(parse(q)) ? 0.0 : -1.0;
+  }
 };
 
 using checker_t = aida::overseer_checker<interval_overseer, aida::string_codec>;
@@ -563,6 +568,24 @@ TEST(Audit, ImperfectAdversariesStillFindTheFault) {
       for (double& s : r.scores) s = rng.uniform();
     const auto blind = aida::audit(t, k, aida::audit_strategy::adversary_guided, rng);
     EXPECT_EQ(blind.faulty, expected);
+  }
+}
+
+// An amplification episode is a tree too: its steps are the overseer's own, so none is
+// wrong; subanswers drawn from ML have no node and are not descended into.
+TEST(Audit, AnAmplificationEpisodeCanBeAuditedToo) {
+  aida::sampler rng(aida_test::seed());
+  world w(4, 8, rng);
+  interval_overseer h{&w};
+  interval_model ml{&w, codec};
+  perfect_adversary adv{&w};
+  const auto ep = aida::amplify(w.root(), h, ml, adv, codec, aida::gumbel_argmin{.temperature = 1}, rng);
+  ASSERT_EQ(ep.nodes.size(), 5u) << "one recursion per round: a path of 5 nodes";
+  checker_t k(h, codec);
+  for (auto s : all_strategies) {
+    const auto r = aida::audit(ep, k, s, rng);
+    EXPECT_FALSE(r.found());
+    EXPECT_EQ(r.checks, ep.nodes.size());
   }
 }
 
