@@ -207,12 +207,17 @@ def run_aida(binary: str, bench_filter: str, repetitions: int, min_time: float) 
     cmd = [binary, f"--benchmark_filter={bench_filter}", "--benchmark_format=json",
            f"--benchmark_repetitions={repetitions}", f"--benchmark_min_time={min_time}",
            "--benchmark_report_aggregates_only=true"]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
-    rows = [b for b in json.loads(out)["benchmarks"] if b.get("aggregate_name") == "median"]
-    if len(rows) != 1:
-        names = sorted({b["run_name"] for b in json.loads(out)["benchmarks"]})
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    try:
+        results = json.loads(proc.stdout)["benchmarks"]
+    except (json.JSONDecodeError, KeyError):
+        results = []
+    rows = [b for b in results if b.get("aggregate_name") == "median"]
+    if proc.returncode != 0 or len(rows) != 1:
+        names = sorted({b.get("run_name", b.get("name")) for b in results})
         raise SystemExit(f"compare_pytorch: filter {bench_filter!r} must select exactly one "
-                         f"benchmark of {binary}, it selected {names}")
+                         f"benchmark of {binary}; it selected {names or 'none'} "
+                         f"(exit status {proc.returncode}; {proc.stderr.strip()[:300]})")
     b = rows[0]
     s = _UNIT[b["time_unit"]]
     return {"wall": b["real_time"] * s, "cpu": b["cpu_time"] * s, "name": b["run_name"]}
@@ -271,7 +276,9 @@ def main() -> None:
                 log[w]["torch"].append(t)
                 line = f"round {r + 1}  {w:5s}  torch {fmt(t['wall'])}"
                 if not args.torch_only:
-                    line += f"   aida {fmt(a['wall'])}   ratio {t['wall'] / a['wall']:6.2f}x"
+                    line += (f"   aida {fmt(a['wall'])}   ratio {t['wall'] / a['wall']:6.2f}x"
+                             f"   (CPU: torch {fmt(t['cpu'])}, aida {fmt(a['cpu'])}, "
+                             f"{t['cpu'] / a['cpu']:.2f}x)")
                 print(line, flush=True)
     finally:
         worker.close()
