@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -171,6 +172,34 @@ TEST(AmplifyCalls, PoliciesThatIgnoreScoresDoNotAskTheAdversary) {
     EXPECT_EQ(w.log.starting_with("H"), (strings{"H_fan_out(q)", "H_fan_in(q|a=ml:a|b=ml:b)"}));
     EXPECT_TRUE(w.log.starting_with("Adv(a)").empty());
   }
+}
+
+// The optional predict_batch member is used, when present, for the two subquestions of a
+// round; a batch of the wrong size is an error, not a silent misreading.
+struct batched_model : scripted_model {
+  std::size_t batch_size_returned = 2;
+  std::vector<scripted_output> predict_batch(std::span<const Q> qs) {
+    std::string call = "ML_batch(";
+    std::vector<scripted_output> out;
+    for (const auto& q : qs) call += q + (&q == &qs.back() ? ")" : ","), out.push_back({q});
+    log->add(call);
+    out.resize(batch_size_returned, scripted_output{"?"});
+    return out;
+  }
+};
+
+TEST(AmplifyCalls, UsesPredictBatchWhenTheModelHasIt) {
+  scripted_world w;
+  w.h.fan_outs["q"] = move_t::split("a", "b");
+  batched_model ml{w.ml};
+  aida::sampler rng(aida_test::seed());
+  const auto ep = aida::amplify(Q("q"), w.h, ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 0}, rng);
+  EXPECT_EQ(w.log.starting_with("ML_batch"), (strings{"ML_batch(a,b)"}));
+  EXPECT_TRUE(w.log.starting_with("ML(b)").empty());  // b's output came from the batch
+  EXPECT_EQ(ep.counts.model_calls, w.log.starting_with("ML(").size() + 2);
+
+  ml.batch_size_returned = 1;
+  EXPECT_THROW((void)aida::amplify(Q("q"), w.h, ml, w.adv, w.codec, aida::gumbel_argmin{}, rng), aida::error);
 }
 
 // ---- losses against hand-computed numbers ---------------------------------------------
