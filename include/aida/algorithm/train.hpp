@@ -21,6 +21,7 @@
 #include "aida/algorithm/iterate.hpp"
 #include "aida/algorithm/options.hpp"
 #include "aida/core/concepts.hpp"
+#include "aida/core/policies.hpp"
 #include "aida/core/question_source.hpp"
 #include "aida/core/static_checks.hpp"
 
