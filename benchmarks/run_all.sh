@@ -1,0 +1,46 @@
+#!/bin/sh
+# Builds the benchmarks (Release, -march=native, as the `bench` preset) and runs every table
+# of benchmarks/README.md with the README's settings, keeping the JSON of each run.
+#
+#   benchmarks/run_all.sh [build-dir] [output-dir]      (defaults: build-bench, bench-results)
+#
+# Set SKIP_PYTORCH=1 to skip the PyTorch comparison (it needs python3-torch, see README).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$here")
+build=${1:-build-bench}
+out=${2:-bench-results}
+cd "$root"
+
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-march=native \
+        -DAIDA_BUILD_BENCHMARKS=ON -DAIDA_BUILD_TESTS=OFF -DAIDA_BUILD_EXAMPLES=OFF
+fi
+ninja -C "$build" bench_recursion bench_tape bench_gemm bench_backend
+
+mkdir -p "$out"
+b="$build/benchmarks"
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+uptime > "$out/$stamp-load.txt"
+
+run() {  # name, binary, extra flags...
+  name=$1; shift
+  bin=$1; shift
+  echo "== $name"
+  "$bin" --benchmark_report_aggregates_only=true --benchmark_out="$out/$stamp-$name.json" \
+         --benchmark_out_format=json "$@"
+}
+run recursion "$b/bench_recursion" --benchmark_repetitions=5 --benchmark_min_time=0.2
+run tape      "$b/bench_tape"      --benchmark_repetitions=5 --benchmark_min_time=0.1
+run gemm      "$b/bench_gemm"      --benchmark_repetitions=3 --benchmark_min_time=0.2
+
+if [ "${SKIP_PYTORCH:-0}" != 1 ]; then
+  echo "== PyTorch comparison"
+  python3 "$here/compare_pytorch.py" --aida-binary "$b/bench_backend" --rounds 5 --repetitions 5 \
+          --min-time 2 --json "$out/$stamp-compare_pytorch.json"
+else
+  run backend "$b/bench_backend" --benchmark_repetitions=5
+fi
+uptime >> "$out/$stamp-load.txt"
+echo "results in $out/$stamp-*"
