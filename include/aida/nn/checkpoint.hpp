@@ -119,7 +119,13 @@ concept model_with_optimizer = requires(M& m) {
 };
 
 inline std::string shape_string(std::uint64_t rows, std::uint64_t cols) {
-  return "[" + std::to_string(rows) + " x " + std::to_string(cols) + "]";
+  // Appended piece by piece: `"[" + std::to_string(...)` trips g++ 12's -Wrestrict at -O3.
+  std::string s = "[";
+  s += std::to_string(rows);
+  s += " x ";
+  s += std::to_string(cols);
+  s += ']';
+  return s;
 }
 
 /// Visits an optimiser's state read-only. `OptimizerState` only promises a non-const
@@ -158,46 +164,59 @@ inline void check_name(std::unordered_set<std::string>& seen, std::string_view n
 }
 
 /// The whole checkpoint (header and payload) as bytes.
+inline std::size_t entry_size(std::string_view name, const tensor& t) {
+  return 4 + name.size() + 16 + 4 * static_cast<std::size_t>(t.size());
+}
+
+/// The whole checkpoint (header and payload) as bytes, built in one buffer of the exact size.
 template <class Params, class Opt>
 std::string serialize_checkpoint(const Params& params, const Opt* opt) {
-  std::string payload;
-  std::unordered_set<std::string> seen;
+  constexpr bool can_have_opt = !std::same_as<std::remove_cv_t<Opt>, no_optimizer>;
+  const bool with_opt = can_have_opt && opt != nullptr;
 
-  std::uint32_t n_params = 0;
+  // First pass: names unique, counts and the exact size.
+  std::unordered_set<std::string> seen;
+  std::uint32_t n_params = 0, n_states = 0;
+  std::size_t size = checkpoint_header_size + 4 + 4;
   for_each_parameter(params, [&](std::string_view name, const parameter& p) {
     check_name(seen, name, "parameter");
-    (void)p;
+    size += entry_size(name, p.value);
     ++n_params;
   });
-  put_u32(payload, n_params);
-  for_each_parameter(params, [&](std::string_view name, const parameter& p) { put_entry(payload, name, p.value); });
-
-  if constexpr (std::same_as<std::remove_cv_t<Opt>, no_optimizer>) {
-    put_u32(payload, 0);
-  } else {
-    if (opt == nullptr) {
-      put_u32(payload, 0);
-    } else {
-      put_u32(payload, 1);
-      put_u64(payload, step_count_of(*opt));
+  if constexpr (can_have_opt) {
+    if (with_opt) {
       seen.clear();
-      std::uint32_t n_states = 0;
-      for_each_state_readonly(*opt, [&](std::string_view name, const tensor&) {
+      size += 8 + 4;
+      for_each_state_readonly(*opt, [&](std::string_view name, const tensor& t) {
         check_name(seen, name, "optimizer state");
+        size += entry_size(name, t);
         ++n_states;
       });
-      put_u32(payload, n_states);
-      for_each_state_readonly(*opt, [&](std::string_view name, const tensor& t) { put_entry(payload, name, t); });
     }
   }
 
-  std::string out(checkpoint_magic, sizeof checkpoint_magic);
-  put_u32(out, checkpoint_version);
-  put_u32(out, 0);  // flags, reserved
-  put_u64(out, payload.size());
-  put_u32(out, crc32(payload));
-  put_u32(out, crc32(out));
-  out += payload;
+  std::string out;
+  out.reserve(size);
+  out.resize(checkpoint_header_size);  // filled in below, once the payload's checksum is known
+  put_u32(out, n_params);
+  for_each_parameter(params, [&](std::string_view name, const parameter& p) { put_entry(out, name, p.value); });
+  put_u32(out, with_opt ? 1 : 0);
+  if constexpr (can_have_opt) {
+    if (with_opt) {
+      put_u64(out, step_count_of(*opt));
+      put_u32(out, n_states);
+      for_each_state_readonly(*opt, [&](std::string_view name, const tensor& t) { put_entry(out, name, t); });
+    }
+  }
+
+  const std::string_view payload = std::string_view(out).substr(checkpoint_header_size);
+  std::string header(checkpoint_magic, sizeof checkpoint_magic);
+  put_u32(header, checkpoint_version);
+  put_u32(header, 0);  // flags, reserved
+  put_u64(header, payload.size());
+  put_u32(header, crc32(payload));
+  put_u32(header, crc32(header));
+  out.replace(0, checkpoint_header_size, header);
   return out;
 }
 

@@ -33,20 +33,34 @@ namespace aida::nn::detail {
 // Chosen over a plain hash because it detects every burst error of up to 32 bits, so a
 // single damaged byte anywhere in a payload is caught with certainty, not probability.
 
-inline constexpr std::array<std::uint32_t, 256> crc32_table = [] {
-  std::array<std::uint32_t, 256> table{};
+// Slicing-by-8: table k gives the CRC contribution of a byte followed by k zero bytes, so
+// eight bytes are folded per step with eight independent lookups (several times the speed of
+// the byte-at-a-time loop, which matters for checkpoints of megabytes).
+inline constexpr std::array<std::array<std::uint32_t, 256>, 8> crc32_tables = [] {
+  std::array<std::array<std::uint32_t, 256>, 8> t{};
   for (std::uint32_t n = 0; n < 256; ++n) {
     std::uint32_t c = n;
     for (int k = 0; k < 8; ++k) c = (c & 1u) ? (0xEDB88320u ^ (c >> 1)) : (c >> 1);
-    table[n] = c;
+    t[0][n] = c;
   }
-  return table;
+  for (std::size_t k = 1; k < 8; ++k)
+    for (std::size_t n = 0; n < 256; ++n) t[k][n] = (t[k - 1][n] >> 8) ^ t[0][t[k - 1][n] & 0xFFu];
+  return t;
 }();
 
 /// Continues a CRC-32 over `bytes`; start with `crc = 0`.
 [[nodiscard]] inline std::uint32_t crc32(std::string_view bytes, std::uint32_t crc = 0) noexcept {
+  const auto& t = crc32_tables;
+  auto byte = [](const char* p, std::size_t i) { return std::uint32_t{static_cast<unsigned char>(p[i])}; };
+  const char* p = bytes.data();
+  std::size_t n = bytes.size();
   crc = ~crc;
-  for (const char ch : bytes) crc = crc32_table[(crc ^ static_cast<unsigned char>(ch)) & 0xFFu] ^ (crc >> 8);
+  for (; n >= 8; p += 8, n -= 8) {
+    const std::uint32_t lo = crc ^ (byte(p, 0) | byte(p, 1) << 8 | byte(p, 2) << 16 | byte(p, 3) << 24);
+    crc = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
+          t[3][byte(p, 4)] ^ t[2][byte(p, 5)] ^ t[1][byte(p, 6)] ^ t[0][byte(p, 7)];
+  }
+  for (std::size_t i = 0; i < n; ++i) crc = t[0][(crc ^ byte(p, i)) & 0xFFu] ^ (crc >> 8);
   return ~crc;
 }
 
