@@ -140,6 +140,23 @@ TEST(PrimedOverseer, InAmplifyOnlyCallsThatReachHCount) {
   EXPECT_EQ(primed.usage(), aida::episode_counts{});
 }
 
+// A deferred move of ML that repeats the question is ML's malformed move, not an overseer
+// error: it is counted, ML answers the node, and the repeating split is not made a target.
+TEST(PrimedOverseer, InAmplifyAModelSplitRepeatingTheQuestionIsMalformed) {
+  scripted_world w;
+  w.adv.scores = {{"^q", 5.0}};  // confident: H′ defers to ML's fan-out move
+  w.ml.draws = {{"^q", {"/q|x"}}};
+  auto primed = aida::prime(w.h, w.ml, w.adv, w.codec, 0.0, 0.0);
+  aida::sampler rng(aida_test::seed());
+  const auto ep = aida::amplify(Q("q"), primed, w.ml, w.adv, w.codec, aida::recurse_all{}, rng);
+  EXPECT_EQ(*ep.answer, "ml:q");
+  EXPECT_EQ(ep.nodes[0].end, aida::node_end::malformed_move);
+  EXPECT_EQ(ep.counts.fallbacks.malformed_moves, 1u);
+  EXPECT_EQ(ep.counts.overseer.total(), 0u);
+  EXPECT_EQ(w.log.overseer_calls(), 0u);
+  for (const auto& t : ep.model_targets) EXPECT_NE(t.target, "/q|x");
+}
+
 // With noise inside amplify, ε comes from the episode's sampler, so the same seed gives
 // the same episode, and H′'s own sampler is not used.
 TEST(PrimedOverseer, InAmplifyDrawsFromTheEpisodesSampler) {
