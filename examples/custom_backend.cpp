@@ -2,8 +2,8 @@
 //
 // Everything in this file is user code: a model, an adversary and an overseer written
 // outside include/aida, which aida's procedures accept because they satisfy its concepts
-// (docs/concepts.md). The task: the sum of a string of digits. The overseer can only add
-// two numbers; it decomposes a question into its two halves. The model and the adversary are
+// (docs/concepts.md). The task: the sum of a string of digits. The overseer splits a
+// question into its two halves and adds the two subanswers. The model and the adversary are
 // lookup tables with learning rules of their own. A short training loop runs amplification
 // with the primed overseer H′ (spec §2, §4) and distillation (spec §3), and trains both on the
 // episodes' targets.
@@ -23,7 +23,6 @@
 #include <iostream>
 #include <map>
 #include <span>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
