@@ -165,17 +165,22 @@ inline std::uint64_t read_up_to(std::istream& is, std::uint64_t n, std::string& 
 /// fsync'ed where POSIX is available) and then renamed over `path` (atomic on POSIX).
 /// On failure the temporary file is removed, `path` is untouched, and `Error` is thrown
 /// with a message naming the path.
+/// A number unique within this process, for naming temporary files of concurrent writers.
+inline std::uint64_t next_temporary_id() noexcept {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
+
 template <class Error>
 void write_file_atomically(const std::filesystem::path& path, std::string_view bytes, std::string_view what) {
-  static std::atomic<std::uint64_t> counter{0};  // distinct temporaries for concurrent writers
   std::filesystem::path tmp = path;
   std::uint64_t pid = 0;
 #if AIDA_DETAIL_HAVE_POSIX_IO
   pid = static_cast<std::uint64_t>(::getpid());
 #endif
-  tmp += ".tmp-" + std::to_string(pid) + "-" + std::to_string(counter.fetch_add(1));
+  tmp += ".tmp-" + std::to_string(pid) + "-" + std::to_string(next_temporary_id());
 
-  std::FILE* f = std::fopen(tmp.c_str(), "wbx");  // "x": never clobber an existing file
+  std::FILE* f = std::fopen(tmp.string().c_str(), "wbx");  // "x": never clobber an existing file
   if (f == nullptr) throw Error(io_message(std::string("cannot write ") + std::string(what), path, errno));
 
   auto fail = [&](int err) {
@@ -201,7 +206,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view b
   // Make the rename itself durable; failing to sync a directory is not worth an error.
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
-  const int fd = ::open(dir.c_str(), O_RDONLY);
+  const int fd = ::open(dir.string().c_str(), O_RDONLY);
   if (fd >= 0) {
     (void)::fsync(fd);
     ::close(fd);
