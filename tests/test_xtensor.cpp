@@ -132,7 +132,7 @@ TEST(XtensorView, ToTensorCopiesRanksUpToTwo) {
   EXPECT_EQ(tt(2, 1), 6.0f);
 
   const xt::xarray<float> cube = xt::zeros<float>({2, 2, 2});
-  EXPECT_THROW((void)aida::ext::to_tensor(cube), aida::ext::shape_error);
+  EXPECT_THROW((void)aida::ext::to_tensor(cube), aida::nn::shape_error);
 }
 
 // ---- the .npy layout ------------------------------------------------------------------

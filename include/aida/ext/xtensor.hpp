@@ -40,6 +40,7 @@
 
 #include "aida/core/error.hpp"
 #include "aida/nn/detail/binary_io.hpp"
+#include "aida/nn/ops.hpp"  // aida::nn::shape_error
 #include "aida/nn/parameter.hpp"
 
 namespace aida::ext {
@@ -54,10 +55,6 @@ struct npy_error : error {
 /// A .npy file could not be opened, read or written; the message names the path.
 struct npy_io_error : npy_error {
   using npy_error::npy_error;
-};
-/// An xtensor expression whose shape cannot become an `aida::nn::tensor` (rank above 2).
-struct shape_error : error {
-  using error::error;
 };
 
 // ---- zero-copy views ----------------------------------------------------------------
@@ -92,7 +89,7 @@ using const_tensor_view =
 [[nodiscard]] inline const_tensor_view as_xtensor(const nn::parameter& p) { return as_xtensor(p.value); }
 
 /// The shape a tensor takes for an xtensor shape of rank 0, 1 or 2: {} → 1×1, {n} → 1×n
-/// (a row, as an embedding is a row of a batch), {r, c} → r×c. Throws `shape_error`.
+/// (a row, as an embedding is a row of a batch), {r, c} → r×c. Throws `aida::nn::shape_error`.
 template <class Shape>
 [[nodiscard]] std::array<Eigen::Index, 2> tensor_shape_of(const Shape& shape) {
   const std::size_t rank = static_cast<std::size_t>(std::distance(std::begin(shape), std::end(shape)));
@@ -100,11 +97,12 @@ template <class Shape>
   if (rank == 0) return {1, 1};
   if (rank == 1) return {1, dim(0)};
   if (rank == 2) return {dim(0), dim(1)};
-  throw shape_error("an aida::nn::tensor has rank 2 at most, but the expression has rank " + std::to_string(rank));
+  throw nn::shape_error("aida::ext: an aida::nn::tensor has rank 2 at most, but the expression has rank " +
+                        std::to_string(rank));
 }
 
 /// A copy of a float xtensor expression of rank 0, 1 or 2 as a tensor (shapes as
-/// `tensor_shape_of`). Throws `shape_error` for a higher rank.
+/// `tensor_shape_of`). Throws `aida::nn::shape_error` for a higher rank.
 template <class E>
 [[nodiscard]] nn::tensor to_tensor(const xt::xexpression<E>& e) {
   const xt::xarray<float, xt::layout_type::row_major> a = e.derived_cast();
