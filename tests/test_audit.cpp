@@ -402,6 +402,7 @@ TEST(Audit, WithoutAFaultEveryNodeIsCheckedOnceAndNothingIsFound) {
   }
   const aida::unfolded<Q, A, Q> empty;
   EXPECT_THROW((void)aida::audit(empty, k, aida::audit_strategy::breadth_first, rng), aida::error);
+  EXPECT_THROW((void)aida::audit(t, k, aida::audit_strategy::breadth_first, rng, t.nodes.size()), aida::error);
 }
 
 TEST(Audit, EachKindOfFaultIsFoundAtItsNodeAndStep) {
@@ -429,6 +430,18 @@ TEST(Audit, EachKindOfFaultIsFoundAtItsNodeAndStep) {
       if (s == aida::audit_strategy::adversary_guided) {
         EXPECT_EQ(r.checks, t.nodes[r.faulty].depth + 1);
       }
+      // From the fault's parent (its answer is wrong too): one check less.
+      const std::size_t parent = t.nodes[r.faulty].parent;
+      const auto sub = aida::audit(t, k, s, rng, parent);
+      EXPECT_EQ(sub.faulty, r.faulty);
+      EXPECT_EQ(sub.checked.front(), parent);
+      if (s == aida::audit_strategy::adversary_guided) {
+        EXPECT_EQ(sub.checks, 2u);
+      }
+      // From a sibling subtree there is nothing to find.
+      const auto& round = t.rounds[t.nodes[parent].first_round];
+      const std::size_t sibling = round.child[0] == r.faulty ? round.child[1] : round.child[0];
+      EXPECT_FALSE(aida::audit(t, k, s, rng, sibling).found());
     }
   }
 }

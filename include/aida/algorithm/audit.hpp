@@ -179,17 +179,20 @@ std::size_t uniform_index(S& rng, std::size_t n) {
 
 /// Searches `tree` for a node whose local step is wrong (spec §7), asking `checker` one
 /// node at a time in the order of `strategy` (see the file comment); `rng` is used by
-/// `audit_strategy::random` only. The search starts at the root (node 0), whose answer
-/// the caller knows or suspects to be wrong, and descends into a node's children (its
-/// subquestions that were unfolded) only when the node's own step is right.
+/// `audit_strategy::random` only. The search starts at node `start` (the root by default),
+/// whose answer the caller knows or suspects to be wrong, and descends into a node's
+/// children (its subquestions that were unfolded) only when the node's own step is right;
+/// it searches the subtree of `start` only.
 ///
 /// Returns the first faulty node found and the number of checks; `found()` is false when
 /// every node's step is right (the root's answer is then what the overseer's
 /// decomposition gives, as far as local checks can tell), after checking every node.
 /// Subanswers that ML drew without unfolding them (in amplification episodes) cannot be
-/// descended into. Throws `aida::error` for an empty tree or a node without an answer.
+/// descended into. Throws `aida::error` for a `start` that is not a node of the tree or a
+/// node without an answer.
 template <class Q, class A, class O, class K, Sampler S>
-audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy strategy, S& rng) {
+audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy strategy, S& rng,
+                   std::size_t start = 0) {
   static_assert(requires(K& k, const Q& q, const Move<Q, A>& m) { { k.check_fan_out(q, m) } -> std::convertible_to<bool>; },
                 "aida::audit: the checker has no `check_fan_out(const Q&, const Move<Q,A>&)` returning bool");
   static_assert(requires(K& k, const Q& q, const Subanswer<Q, A>& s, const Move<Q, A>& m) {
@@ -197,12 +200,14 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
                 }, "aida::audit: the checker has no `check_fan_in(const Q&, const Subanswer<Q,A>&, const Subanswer<Q,A>&, const Move<Q,A>&)` returning bool");
   static_assert(requires(K& k, const Q& q, const A& a) { { k.check_answer(q, a) } -> std::convertible_to<bool>; },
                 "aida::audit: the checker has no `check_answer(const Q&, const A&)` returning bool");
-  if (tree.nodes.empty()) throw error("aida::audit: the tree has no nodes");
+  if (start >= tree.nodes.size())
+    throw error("aida::audit: the start node " + std::to_string(start) + " is not in the tree, which has " +
+                std::to_string(tree.nodes.size()) + " nodes");
 
   audit_result out;
   // Candidates: nodes whose parent's step was checked right. A deque serves as the
   // queue (breadth first) and as the stack (depth first, the next node at the back).
-  std::deque<std::size_t> candidates{0};
+  std::deque<std::size_t> candidates{start};
   std::vector<std::pair<double, std::size_t>> children;
   while (!candidates.empty()) {
     std::size_t n;
