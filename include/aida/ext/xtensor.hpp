@@ -5,15 +5,17 @@
 /// tensors, and NumPy `.npy` export and import of parameters, tensors, embeddings (ML's
 /// `embedding_vector`s, Eigen vectors) and any float xtensor expression.
 ///
-///     aida::nn::parameter& w = model.parameters().decoder.out.weight;
+///     aida::nn::parameter& w = ml.parameters().decoder.output.weight;   // ML = char_model
 ///     auto v = aida::ext::as_xtensor(w);        // xtensor view of w.value, no copy
 ///     v *= 0.5f;                                // scales w.value in place
 ///     aida::ext::save_npy("w.npy", w);          // numpy.load("w.npy") -> float32 (rows, cols)
 ///
 /// The .npy reader and writer are aida's own, not `xt::dump_npy`/`xt::load_npy`
-/// (xtensor 0.24): those throw `std::runtime_error`, do not detect a truncated file, and
-/// misread header lengths of 128 bytes and more; the files are interchangeable with them
-/// and with NumPy (format 1.0, or 2.0/3.0 for huge headers; see the NumPy format NEP 1).
+/// (xtensor 0.24): those throw `std::runtime_error`, do not notice a truncated file, and
+/// read a header length whose low byte is 128 or more as a signed char (a header of 182
+/// bytes, which about 40 dimensions need, is then "invalid", even one xtensor wrote). The
+/// files are interchangeable with theirs and with NumPy's (format 1.0, or 2.0 for huge
+/// headers; reading also accepts 3.0).
 
 #include <algorithm>
 #include <array>
