@@ -114,6 +114,19 @@ struct size_row {
   std::size_t found[4] = {0, 0, 0, 0};
   std::size_t root_faults = 0;  // audits whose first check (the root) was already the fault
   double fault_depth = 0;       // mean depth of the fault the guided audit found
+  std::size_t descending = 0;   // audits of wrong subtrees whose root's step is right
+  double desc_nodes = 0;        // their mean size
+  double desc_checks[4] = {0, 0, 0, 0};
+  std::vector<double> wrong_scores, right_scores;  // Adv(Q, ML(Q)) of the audited trees' nodes
+  /// How well the trained adversary ranks: the probability that a wrong node scores below
+  /// a right one (ties count half); 0.5 is chance, 1 is what the guided audit needs.
+  [[nodiscard]] double auc() const {
+    if (wrong_scores.empty() || right_scores.empty()) return std::numeric_limits<double>::quiet_NaN();
+    double wins = 0;
+    for (double w : wrong_scores)
+      for (double r : right_scores) wins += w < r ? 1.0 : (w == r ? 0.5 : 0.0);
+    return wins / (double(wrong_scores.size()) * double(right_scores.size()));
+  }
 };
 
 template <class Task>
@@ -218,26 +231,50 @@ int run(const Task& task, const settings& cfg) {
                     << " in " << r.checks << " checks; wrote " << (fs::path(cfg.out) / "audit.dot").string() << "\n";
         }
       }
+      // Ground truth of every node (evaluation only): a question that is not of the task
+      // has no right answer.
+      std::vector<bool> right(tree.nodes.size(), false);
+      std::vector<double> subtree(tree.nodes.size(), 1);
+      for (std::size_t n = tree.nodes.size(); n-- > 0;) {
+        try {
+          std::vector<std::string> nq{tree.nodes[n].question};
+          right[n] = task.evaluator(nq).label_of(0).matches(*tree.nodes[n].answer);
+        } catch (const aida::error&) {
+        }
+        if (tree.nodes[n].parent != aida::no_node) subtree[tree.nodes[n].parent] += subtree[n];
+        (right[n] ? row.right_scores : row.wrong_scores).push_back(tree.scores[n]);
+      }
+      // Descending instances: a wrong node below the root whose own step is right, so
+      // that the fault is strictly below it and the audit of its subtree must descend.
+      std::vector<std::size_t> starts;
+      for (std::size_t v = 1; v < tree.nodes.size(); ++v) {
+        if (right[v]) continue;
+        const auto r = aida::audit(tree, checker, aida::audit_strategy::adversary_guided, rng, v);
+        if (!r.found() || r.faulty == v) continue;
+        starts.push_back(v);
+        row.desc_nodes += subtree[v];
+        row.desc_checks[0] += double(r.checks);
+        for (int s = 1; s < 3; ++s)
+          row.desc_checks[s] += double(aida::audit(tree, checker, strategies[s], rng, v).checks);
+      }
+      row.descending += starts.size();
       // The same trees with a perfect adversary: −1 where a node's answer is wrong.
       for (auto& round : tree.rounds)
-        for (int i = 0; i < 2; ++i) {
-          const auto& child = tree.nodes[round.child[i]];
-          bool right = false;
-          try {
-            std::vector<std::string> cq{child.question};
-            right = task.evaluator(cq).label_of(0).matches(*child.answer);
-          } catch (const aida::error&) {  // not a question of the task: its answer is no answer
-          }
-          round.scores[i] = right ? 0.0 : -1.0;
-        }
+        for (int i = 0; i < 2; ++i) round.scores[i] = right[round.child[i]] ? 0.0 : -1.0;
       const auto oracle = aida::audit(tree, checker, aida::audit_strategy::adversary_guided, rng);
       row.checks[3] += double(oracle.checks);
       row.found[3] += oracle.found();
+      for (std::size_t v : starts)
+        row.desc_checks[3] += double(aida::audit(tree, checker, aida::audit_strategy::adversary_guided, rng, v).checks);
     }
     if (row.audited > 0) {
       row.nodes /= double(row.audited);
       for (double& c : row.checks) c /= double(row.audited);
       if (row.found[0] > 0) row.fault_depth /= double(row.found[0]);
+    }
+    if (row.descending > 0) {
+      row.desc_nodes /= double(row.descending);
+      for (double& c : row.desc_checks) c /= double(row.descending);
     }
     rows.push_back(row);
   }
@@ -245,11 +282,12 @@ int run(const Task& task, const settings& cfg) {
   // The table, the CSV and the log-log plot.
   std::ofstream csv(fs::path(cfg.out) / "audit_study.csv");
   csv << "size,audited,mean_nodes,guided,breadth_first,random,oracle_guided,found_guided,found_breadth_first,"
-         "found_random,found_oracle,root_faults,mean_fault_depth\n";
+         "found_random,found_oracle,root_faults,mean_fault_depth,descending,desc_mean_nodes,desc_guided,desc_breadth_first,"
+         "desc_random,desc_oracle_guided,adversary_auc\n";
   std::cout << "\n  size  audited  mean nodes   guided  breadth-first   random  oracle-guided   (mean checks)\n";
   aida::io::line_plot plot;
-  plot.title = "Audit of ML's tree (" + std::string(task.name()) + "): checks against tree size";
-  plot.x_label = "nodes in the unfolded tree (mean)";
+  plot.title = "Descending audits of ML's tree (" + std::string(task.name()) + "): checks against size";
+  plot.x_label = "nodes in the audited subtree (mean)";
   plot.y_label = "checks until the fault (mean)";
   plot.log_x = plot.log_y = true;
   for (const char* name : strategy_names) plot.series.push_back({name, {}, false});
@@ -264,13 +302,25 @@ int run(const Task& task, const settings& cfg) {
       csv << ',' << r.checks[s];
     }
     for (int s = 0; s < 4; ++s) csv << ',' << r.found[s];
-    csv << ',' << r.root_faults << ',' << r.fault_depth << '\n';
-    std::cout << "   (fault at the root in " << r.root_faults << ", mean fault depth " << std::setprecision(2)
+    csv << ',' << r.root_faults << ',' << r.fault_depth << ',' << r.descending << ',' << r.desc_nodes;
+    for (double c : r.desc_checks) csv << ',' << c;
+    csv << ',' << r.auc() << '\n';
+    std::cout << "   (adversary AUC " << std::setprecision(3) << r.auc() << " over " << r.wrong_scores.size()
+              << " wrong and " << r.right_scores.size() << " right nodes; fault at the root in " << r.root_faults << ", mean fault depth " << std::setprecision(2)
               << r.fault_depth << "; " << r.drawn << " drawn, " << r.skipped << " runaway trees skipped)\n";
-    if (r.audited == 0) continue;
-    for (int s = 0; s < 4; ++s) plot.series[std::size_t(s)].points.emplace_back(r.nodes, r.checks[s]);
-    plot.series[4].points.emplace_back(r.nodes, std::log2(r.nodes) + 1);
-    plot.series[5].points.emplace_back(r.nodes, r.nodes / 2);
+  }
+  // Where the audit has to descend: subtrees whose root is wrong but whose root's step is right.
+  std::cout << "\ndescending audits (a wrong node whose own step is right):\n"
+               "  size  audits  mean nodes   guided  breadth-first   random  oracle-guided   (mean checks)\n";
+  for (const auto& r : rows) {
+    std::cout << std::setw(6) << r.size << std::setw(8) << r.descending << std::setw(12) << std::setprecision(1)
+              << r.desc_nodes;
+    for (int s = 0; s < 4; ++s) std::cout << std::setw(s == 1 || s == 3 ? 15 : 9) << std::setprecision(2) << r.desc_checks[s];
+    std::cout << "\n";
+    if (r.descending == 0) continue;
+    for (int s = 0; s < 4; ++s) plot.series[std::size_t(s)].points.emplace_back(r.desc_nodes, r.desc_checks[s]);
+    plot.series[4].points.emplace_back(r.desc_nodes, std::log2(r.desc_nodes) + 1);
+    plot.series[5].points.emplace_back(r.desc_nodes, r.desc_nodes / 2);
   }
   std::ofstream(fs::path(cfg.out) / "audit_study.svg") << plot.to_svg();
   std::cout << "wrote " << (fs::path(cfg.out) / "audit_study.csv").string() << " and "
