@@ -403,6 +403,9 @@ TEST(Audit, WithoutAFaultEveryNodeIsCheckedOnceAndNothingIsFound) {
   const aida::unfolded<Q, A, Q> empty;
   EXPECT_THROW((void)aida::audit(empty, k, aida::audit_strategy::breadth_first, rng), aida::error);
   EXPECT_THROW((void)aida::audit(t, k, aida::audit_strategy::breadth_first, rng, t.nodes.size()), aida::error);
+  auto damaged = t;  // a child that points back up would make the search go round forever
+  damaged.rounds[damaged.nodes[1].first_round].child[1] = 0;
+  EXPECT_THROW((void)aida::audit(damaged, k, aida::audit_strategy::adversary_guided, rng), aida::error);
 }
 
 TEST(Audit, EachKindOfFaultIsFoundAtItsNodeAndStep) {

@@ -188,8 +188,8 @@ std::size_t uniform_index(S& rng, std::size_t n) {
 /// every node's step is right (the root's answer is then what the overseer's
 /// decomposition gives, as far as local checks can tell), after checking every node.
 /// Subanswers that ML drew without unfolding them (in amplification episodes) cannot be
-/// descended into. Throws `aida::error` for a `start` that is not a node of the tree or a
-/// node without an answer.
+/// descended into. Throws `aida::error` for a `start` that is not a node of the tree, a
+/// node without an answer, or a child index that does not point to a later node.
 template <class Q, class A, class O, class K, Sampler S>
 audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy strategy, S& rng,
                    std::size_t start = 0) {
@@ -226,6 +226,11 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
     tree.for_each_round(n, [&](const fan_in_round<Q, A>& round) {
       for (int i = 0; i < 2; ++i)
         if (round.child[i] != no_node) {
+          // Children are created after their parent: anything else is a damaged tree, which
+          // could send the search round in a cycle.
+          if (round.child[i] <= n || round.child[i] >= tree.nodes.size())
+            throw error("aida::audit: node " + std::to_string(n) + " has child " + std::to_string(round.child[i]) +
+                        ", which is not a later node of the tree; the tree is damaged");
           const double s = round.scores[i];
           children.emplace_back(std::isnan(s) ? HUGE_VAL : s, round.child[i]);  // unscored: last
         }
