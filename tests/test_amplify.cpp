@@ -24,7 +24,8 @@ using strings = std::vector<std::string>;
 
 // H_fan_out(q) splits q into a and b; the adversary scores S1 = Adv(a) < S2 = Adv(b); with
 // τ = 0 amplify recurses on a only (the subquestion ML is predicted to answer worst) and draws
-// b's answer from ML. Every target is recorded as ML(query), Adv(query) right after the move.
+// b's answer from ML. Every target is recorded as ML(query), Adv(query) right after the move,
+// except where step 3 one level up already computed them.
 TEST(AmplifyCalls, RecursesOnTheLowerScoreAndDrawsTheOtherFromML) {
   scripted_world w;
   w.h.fan_outs["q"] = move_t::split("a", "b");
@@ -38,7 +39,8 @@ TEST(AmplifyCalls, RecursesOnTheLowerScoreAndDrawsTheOtherFromML) {
       "ML(a)", "ML(b)", "Adv(a)", "Adv(b)",   // step 3: O_i, S_i
       "H_fan_out(a)",                         // step 4: recursion on a (S1 < S2) ...
       "ML(^a)", "Adv(^a)",                    //   its fan-out target
-      "ML(a)", "Adv(a)",                      //   its answer target (step 6 at a)
+                                              //   its answer target (step 6 at a) reuses
+                                              //   step 3's O_1 and S_1: no second ML(a), Adv(a)
       "sample(b)",                            // ... and A2 drawn from ML(b)'s output
       "H_fan_in(q|a=h:a|b=ml:b)",             // step 5
       "ML(&q|a=h:a|b=ml:b)", "Adv(&q|a=h:a|b=ml:b)",  // fan-in target

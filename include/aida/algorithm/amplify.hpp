@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "aida/algorithm/detail/record.hpp"
 #include "aida/algorithm/options.hpp"
@@ -56,8 +57,11 @@ class amplifier {
             const amplify_options& opt)
       : ep_(ep), h_(h), ml_(ml), adv_(adv), codec_(codec), policy_(policy), rng_(rng), opt_(opt) {}
 
-  /// Spec §2 steps 2–6 for `q` at `depth`; returns the node's index.
-  std::size_t run(const Q& q, std::size_t depth, std::size_t parent) {
+  /// Spec §2 steps 2–6 for `q` at `depth`; returns the node's index. `known` and
+  /// `known_score` are ML's output and Adv's score for `q` when the parent computed them in
+  /// its step 3 (NaN score: not computed); the node's answer target reuses them.
+  std::size_t run(const Q& q, std::size_t depth, std::size_t parent, std::optional<O> known = std::nullopt,
+                   double known_score = std::numeric_limits<double>::quiet_NaN()) {
     const std::size_t n = ep_.nodes.size();
     {
       tree_node<Q, A> node;
@@ -69,6 +73,8 @@ class amplifier {
     ++ep_.counts.nodes;
     ep_.counts.depth_reached = std::max(ep_.counts.depth_reached, depth);
 
+    own_.emplace_back(std::move(known));  // this node's known output, until it finishes
+    own_score_.push_back(known_score);
     if (depth >= opt_.max_depth) {  // spec §8: answered by H(Q), one call
       if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
       ++ep_.counts.fallbacks.depth_limit;
@@ -124,7 +130,7 @@ class amplifier {
       for (int i = 0; i < 2; ++i) {
         const Q& sq = i == 0 ? s.first : s.second;
         if (sel.recurse[i]) {
-          child[i] = run(sq, depth + 1, n);
+          child[i] = run(sq, depth + 1, n, std::move(o[i]), scores[i]);
           answers[i] = *ep_.nodes[child[i]].answer;
           who[i] = producer::recursion;
         } else {
@@ -212,9 +218,13 @@ class amplifier {
   }
 
   std::size_t finish(std::size_t n, A answer, producer by, node_end end, bool target) {
+    std::optional<O> known = std::move(own_.back());
+    const double known_score = own_score_.back();
+    own_.pop_back();
+    own_score_.pop_back();
     if (target)
       record_target(ep_, ml_, adv_, ep_.nodes[n].question, answer, target_kind::answer,
-                    opt_.adversary_loss_form);
+                    opt_.adversary_loss_form, std::move(known), known_score);
     auto& node = ep_.nodes[n];
     node.answer = std::move(answer);
     node.answered_by = by;
@@ -226,9 +236,12 @@ class amplifier {
   /// draw is no training signal, so no target is recorded.
   std::size_t model_fallback(std::size_t n, node_end end) {
     if (end == node_end::overseer_budget) ++ep_.counts.fallbacks.overseer_budget;
-    auto o = ml_.predict(ep_.nodes[n].question);
-    ++ep_.counts.model_calls;
-    return finish(n, draw(o), producer::model, end, false);
+    if (!own_.back()) {
+      own_.back().emplace(ml_.predict(ep_.nodes[n].question));
+      ++ep_.counts.model_calls;
+    }
+    A a = draw(*own_.back());
+    return finish(n, std::move(a), producer::model, end, false);
   }
 
   std::size_t overseer_answer(std::size_t n, node_end end) {
@@ -247,6 +260,10 @@ class amplifier {
   const P& policy_;
   S& rng_;
   const amplify_options& opt_;
+  // Per node on the recursion path: ML's output and Adv's score for its question, if the
+  // parent's step 3 computed them. Capacity is kept across episodes by the caller's reuse.
+  std::vector<std::optional<O>>& own_ = ep_.scratch_outputs;
+  std::vector<double>& own_score_ = ep_.scratch_scores;
 };
 
 }  // namespace detail

@@ -152,6 +152,11 @@ struct episode {
   episode_counts counts;
   episode_losses losses;
 
+  /// Working storage of the procedures (ML's outputs along the recursion path), kept here
+  /// so that a reused episode allocates nothing. Not part of the record.
+  std::vector<std::optional<O>> scratch_outputs;
+  std::vector<double> scratch_scores;
+
   /// Empties the record but keeps the capacity of its vectors.
   void clear() noexcept {
     answer.reset();
@@ -161,6 +166,8 @@ struct episode {
     adversary_targets.clear();
     counts = {};
     losses = {};
+    scratch_outputs.clear();
+    scratch_scores.clear();
   }
 
   /// Calls `f(round)` for each fan-in round of node `n`, in order.

@@ -4,6 +4,8 @@
 /// shared by amplify and distill.
 
 #include <cmath>
+#include <limits>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -31,15 +33,25 @@ inline double adversary_error(double score, double loss, adversary_loss form) no
 
 /// Records one model target and its adversary target: `O ← ML(query)`,
 /// `L = −log ML(target | query)`, `S = Adv(query, O)`, targets `(query, target)` and
-/// `(query, O, −L)`, and the loss values `L` and `(S + L)²`.
-template <class Ep, class M, class V, class Q, class A>
+/// `(query, O, −L)`, and the loss values `L` and `(S + L)²`. When the caller already has
+/// `O` (and perhaps `S`) for this query, from spec §2 step 3 one level up, it passes them
+/// in `known` / `known_score` (NaN: unknown) and they are not computed again.
+template <class Ep, class M, class V, class Q, class A, class O = typename Ep::output_type>
 void record_target(Ep& ep, M& ml, V& adv, const Q& query, const A& target, target_kind kind,
-                   adversary_loss form) {
-  auto o = ml.predict(query);
-  ++ep.counts.model_calls;
+                   adversary_loss form, std::optional<O>&& known = std::nullopt,
+                   double known_score = std::numeric_limits<double>::quiet_NaN()) {
+  if (!known) {
+    known.emplace(ml.predict(query));
+    ++ep.counts.model_calls;
+    known_score = std::numeric_limits<double>::quiet_NaN();
+  }
+  O& o = *known;
   const double loss = nll(ml, o, query, target);
-  const double score = static_cast<double>(adv.score(query, o));
-  ++ep.counts.adversary_calls;
+  double score = known_score;
+  if (std::isnan(score)) {
+    score = static_cast<double>(adv.score(query, o));
+    ++ep.counts.adversary_calls;
+  }
   if (!std::isfinite(score))
     throw error("aida: the adversary's score is " + std::to_string(score) + " for question " +
                 describe(query));
