@@ -51,7 +51,7 @@ struct settings {
   std::size_t eval_every = 25;
   std::size_t hidden = 96;
   std::size_t replay = 4000;  // ML's replay memory (targets); 0: train on each step's targets once
-  std::size_t updates = 4;    // ML updates per step from the replay memory
+  std::size_t updates = 8;    // ML updates per step from the replay memory
   double stop_accuracy = 0.95;
   std::string out = "experiment-out";
 };
@@ -70,7 +70,7 @@ const char* usage =
     "  --eval-every N     steps between evaluations (default 25)\n"
     "  --hidden N         GRU width of ML (default 96)\n"
     "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
-    "  --updates N        ML updates per step from the replay memory (default 4)\n"
+    "  --updates N        ML updates per step from the replay memory (default 8)\n"
     "  --stop-at A        stop a run at this held-out accuracy (default 0.95)\n"
     "  --out DIR          where to write curves.csv, summary.csv, accuracy.svg (default experiment-out)\n"
     "  --help             this text\n";
@@ -171,7 +171,7 @@ struct curve_recorder {
 template <class Task>
 int experiment_difficulty() {
   const std::string name(Task::name());
-  if (name == "sum") return 4;
+  if (name == "sum") return 3;
   if (name == "wildcard") return 2;
   if (name == "assignments") return 2;
   return 4;  // permutation: powers up to 4

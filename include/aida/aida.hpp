@@ -1,7 +1,10 @@
 #pragma once
 /// \file
-/// The umbrella header: include it and you have the whole library, except `aida/ext/`
-/// (adapters to other libraries) which is included on its own.
+/// The umbrella header: the concepts, the procedures, training, the audit, tree export and
+/// the tasks. Two parts are included on their own: the reference backend
+/// (`aida/nn/nn.hpp`, and `aida/nn/checkpoint.hpp`), which brings Eigen and Boost.Hana into
+/// every translation unit and so is left to those that use it, and `aida/ext/` (adapters
+/// to other libraries).
 
 #include "aida/core/concepts.hpp"
 #include "aida/core/episode.hpp"
@@ -16,11 +19,14 @@
 
 #include "aida/algorithm/amplify.hpp"
 #include "aida/algorithm/audit.hpp"
+#include "aida/algorithm/callbacks.hpp"
 #include "aida/algorithm/distill.hpp"
 #include "aida/algorithm/iterate.hpp"
 #include "aida/algorithm/options.hpp"
+#include "aida/algorithm/train.hpp"
 #include "aida/algorithm/unfold.hpp"
 
+#include "aida/io/svg_plot.hpp"
 #include "aida/io/text.hpp"
 #include "aida/io/tree_dot.hpp"
 #include "aida/io/tree_json.hpp"
