@@ -128,18 +128,8 @@ class assignments_generator {
 /// subanswers give `"?"`; subquestions other than its own are replaced by its own (a new
 /// round); `answer(q)` is its own recursion. Every member throws `malformed_question`
 /// naming `q` when `q` is not a question of the task.
-class assignments_overseer {
+class assignments_overseer : public detail::overseer_base<assignments_overseer, detail::assignments::name, &detail::assignments::parse> {
  public:
-  using question_type = std::string;
-  using answer_type = std::string;
-  using move_type = Move<std::string, std::string>;
-  using subanswer_type = Subanswer<std::string, std::string>;
-
-  [[nodiscard]] std::string answer(const std::string& q) const {
-    detail::assignments::parse(q);
-    return detail::solve(*this, q, detail::assignments::name);
-  }
-
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto p = detail::assignments::parse(q);
     const auto& d = p.of(p.query);
@@ -158,16 +148,6 @@ class assignments_overseer {
     const auto z = detail::parse_number(*detail::answer_to(qz, s1, s2), most);
     if (!y || !z) return move_type::answer(std::string(unknown_answer));
     return move_type::answer(std::to_string(p.f(*y, *z)));
-  }
-
-  /// True when `q` is a question of the task (no exception).
-  [[nodiscard]] bool well_formed(std::string_view q) const noexcept {
-    try {
-      detail::assignments::parse(q);
-      return true;
-    } catch (...) {
-      return false;
-    }
   }
 
  private:

@@ -211,5 +211,35 @@ std::string solve(const H& h, const std::string& q, std::string_view task, std::
   return m.get_answer();
 }
 
+/// What the four overseers share: the member types, `answer` (the overseer's own recursion,
+/// spec §8's one call to H) and `well_formed`. `Parse` is the task's strict parser, which
+/// throws `malformed_question` naming the question; `Name` is the task's name.
+template <class Derived, const std::string_view& Name, auto Parse>
+class overseer_base {
+ public:
+  using question_type = std::string;
+  using answer_type = std::string;
+  using move_type = Move<std::string, std::string>;
+  using subanswer_type = Subanswer<std::string, std::string>;
+
+  /// The answer of the overseer's own recursion; throws `malformed_question` for a question
+  /// that is not of the task.
+  [[nodiscard]] std::string answer(const std::string& q) const {
+    (void)Parse(q);
+    return solve(static_cast<const Derived&>(*this), q, Name);
+  }
+
+  /// True when `q` is a question of the task (no exception); the primed overseer asks this
+  /// before it lets a model's split reach H.
+  [[nodiscard]] bool well_formed(std::string_view q) const noexcept {
+    try {
+      (void)Parse(q);
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+};
+
 }  // namespace detail
 }  // namespace aida::tasks

@@ -118,18 +118,8 @@ class permutation_generator {
 /// of neither round are replaced by round 1's (a new round); `answer(q)` is its own
 /// recursion. Every member throws `malformed_question` naming `q` when `q` is not a
 /// question of the task.
-class permutation_overseer {
+class permutation_overseer : public detail::overseer_base<permutation_overseer, detail::permutation::name, &detail::permutation::parse> {
  public:
-  using question_type = std::string;
-  using answer_type = std::string;
-  using move_type = Move<std::string, std::string>;
-  using subanswer_type = Subanswer<std::string, std::string>;
-
-  [[nodiscard]] std::string answer(const std::string& q) const {
-    detail::permutation::parse(q);
-    return detail::solve(*this, q, detail::permutation::name);
-  }
-
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto p = detail::permutation::parse(q);
     if (p.k <= 1) return primitive(p);
@@ -159,16 +149,6 @@ class permutation_overseer {
       return move_type::answer(std::to_string(*z));
     }
     return first_round(p);
-  }
-
-  /// True when `q` is a question of the task (no exception).
-  [[nodiscard]] bool well_formed(std::string_view q) const noexcept {
-    try {
-      detail::permutation::parse(q);
-      return true;
-    } catch (...) {
-      return false;
-    }
   }
 
  private:

@@ -71,18 +71,8 @@ class sum_generator {
 ///   split reaching H through H′) are replaced by the halves, a new round.
 /// - `answer(q)`: the answer of the overseer's own recursion (one call to H, spec §8).
 /// Every member throws `malformed_question` naming `q` when `q` is not a list of digits.
-class sum_overseer {
+class sum_overseer : public detail::overseer_base<sum_overseer, detail::sum::name, &detail::sum::parse> {
  public:
-  using question_type = std::string;
-  using answer_type = std::string;
-  using move_type = Move<std::string, std::string>;
-  using subanswer_type = Subanswer<std::string, std::string>;
-
-  [[nodiscard]] std::string answer(const std::string& q) const {
-    detail::sum::parse(q);
-    return detail::solve(*this, q, detail::sum::name);
-  }
-
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto d = detail::sum::parse(q);
     if (d.size() == 1) return move_type::answer(std::string(d));
@@ -99,16 +89,6 @@ class sum_overseer {
     const auto r = detail::parse_number(*detail::answer_to(right, s1, s2), 9 * static_cast<unsigned>(right.size()));
     if (!l || !r) return move_type::answer(std::string(unknown_answer));
     return move_type::answer(std::to_string(*l + *r));
-  }
-
-  /// True when `q` is a question of the task (no exception).
-  [[nodiscard]] bool well_formed(std::string_view q) const noexcept {
-    try {
-      detail::sum::parse(q);
-      return true;
-    } catch (...) {
-      return false;
-    }
   }
 
  private:

@@ -109,18 +109,8 @@ class wildcard_generator {
 /// at fan-in. Unusable subanswers give `"?"`; subquestions other than its own are replaced
 /// by its own (a new round); `answer(q)` is its own recursion. Every member throws
 /// `malformed_question` naming `q` when `q` is not a question of the task.
-class wildcard_overseer {
+class wildcard_overseer : public detail::overseer_base<wildcard_overseer, detail::wildcard::name, &detail::wildcard::parse> {
  public:
-  using question_type = std::string;
-  using answer_type = std::string;
-  using move_type = Move<std::string, std::string>;
-  using subanswer_type = Subanswer<std::string, std::string>;
-
-  [[nodiscard]] std::string answer(const std::string& q) const {
-    detail::wildcard::parse(q);
-    return detail::solve(*this, q, detail::wildcard::name);
-  }
-
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto p = detail::wildcard::parse(q);
     if (p.pattern.find('*') == std::string_view::npos) return lookup(p);
@@ -137,16 +127,6 @@ class wildcard_overseer {
     const auto b = detail::parse_number(*detail::answer_to(qb, s1, s2), most);
     if (!a || !b) return move_type::answer(std::string(unknown_answer));
     return move_type::answer(std::to_string(*a + *b));
-  }
-
-  /// True when `q` is a question of the task (no exception).
-  [[nodiscard]] bool well_formed(std::string_view q) const noexcept {
-    try {
-      detail::wildcard::parse(q);
-      return true;
-    } catch (...) {
-      return false;
-    }
   }
 
  private:
