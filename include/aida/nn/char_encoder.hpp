@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <span>
@@ -17,6 +18,7 @@
 
 #include "aida/core/error.hpp"
 #include "aida/nn/layers.hpp"
+#include "aida/nn/optim.hpp"
 #include "aida/nn/tape.hpp"
 
 namespace aida::nn {
@@ -141,6 +143,34 @@ var encode_strings(tape& t, char_encoder_params& p, const vocabulary& vocab, std
   const var states = gru_over_symbols(t, p.embed, p.gru, ids, h0,
                                       padded ? std::span<const float>(mask) : std::span<const float>(), train);
   return slice_rows(states, static_cast<Eigen::Index>(steps - 1) * B, B);
+}
+
+/// One guarded optimiser step, shared by ML and Adv: records the loss with
+/// `make_loss(tape&) -> var`, and only when the loss and the gradient norm are finite lets
+/// `opt` step. Otherwise throws `non_finite_error` naming `who`, with parameters and
+/// optimiser state unchanged. Returns the loss before the step.
+template <class Params, class Opt, class MakeLoss>
+double guarded_step(Params& params, Opt& opt, const char* who, MakeLoss&& make_loss) {
+  tape& t = tape::local();
+  tape_scope scope(t);
+  zero_grad(params);
+  const var l = make_loss(t);
+  const double value = static_cast<double>(l.item());
+  if (!std::isfinite(value)) {
+    zero_grad(params);
+    throw non_finite_error(std::string(who) + "::train_step: the loss is " + std::to_string(value) +
+                           "; parameters and optimiser state are unchanged");
+  }
+  t.backward(l);
+  const double norm = gradient_norm(params);
+  if (!std::isfinite(norm)) {
+    zero_grad(params);
+    throw non_finite_error(std::string(who) + "::train_step: the gradient norm is " + std::to_string(norm) +
+                           "; parameters and optimiser state are unchanged");
+  }
+  opt.step(params);
+  zero_grad(params);
+  return value;
 }
 
 }  // namespace aida::nn

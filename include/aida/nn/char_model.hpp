@@ -192,26 +192,7 @@ class char_model {
   /// non-finite loss or gradient; either way parameters and optimiser state are unchanged.
   double train_step(std::span<const target_type> batch) {
     if (batch.empty()) return 0;
-    tape& t = tape::local();
-    tape_scope scope(t);
-    zero_grad(params_);
-    const var l = loss(t, batch);
-    const double value = static_cast<double>(l.item());
-    if (!std::isfinite(value)) {
-      zero_grad(params_);
-      throw non_finite_error("aida::nn::char_model::train_step: the loss is " + std::to_string(value) +
-                             "; parameters and optimiser state are unchanged");
-    }
-    t.backward(l);
-    const double norm = gradient_norm(params_);
-    if (!std::isfinite(norm)) {
-      zero_grad(params_);
-      throw non_finite_error("aida::nn::char_model::train_step: the gradient norm is " + std::to_string(norm) +
-                             "; parameters and optimiser state are unchanged");
-    }
-    opt_.step(params_);
-    zero_grad(params_);
-    return value;
+    return guarded_step(params_, opt_, name, [&](tape& t) { return loss(t, batch); });
   }
 
  private:
