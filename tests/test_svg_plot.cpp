@@ -36,6 +36,9 @@ TEST(SvgPlot, LogAxisSkipsPointsItCannotShowAndTicksDecades) {
   EXPECT_NE(svg.find(">10<"), std::string::npos);
   EXPECT_NE(svg.find(">100<"), std::string::npos);
   EXPECT_NE(svg.find(">1000<"), std::string::npos);
+  EXPECT_NE(svg.find(">500<"), std::string::npos);  // fewer than 3 decades: 2× and 5× ticks too
+  aida::io::line_plot wide{"t", "x", "y", true, false, {{"s", {{1, 0}, {1e6, 1}}}}};
+  EXPECT_EQ(wide.to_svg().find(">500<"), std::string::npos);  // 6 decades: decades only
 }
 
 TEST(SvgPlot, UnwritablePathIsAClearError) {

@@ -144,7 +144,14 @@ struct line_plot {
   static std::vector<double> ticks(double lo, double hi, bool log_axis) {
     std::vector<double> out;
     if (log_axis) {
-      for (double t = std::ceil(lo - 1e-9); t <= hi + 1e-9; t += 1) out.push_back(t);
+      // Decades; on a range of fewer than three decades, also 2× and 5× each decade.
+      const bool fine = hi - lo < 3;
+      for (double d = std::floor(lo); d <= hi + 1e-9; d += 1)
+        for (double m : {1.0, 2.0, 5.0}) {
+          if (m != 1.0 && !fine) continue;
+          const double t = d + std::log10(m);
+          if (t >= lo - 1e-9 && t <= hi + 1e-9) out.push_back(t);
+        }
       if (out.size() < 2) out = {lo, hi};
       return out;
     }
