@@ -18,6 +18,7 @@
 #include "aida/core/sampler.hpp"
 #include "aida/nn/checkpoint.hpp"
 #include "support/seed.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -146,21 +147,7 @@ void load_from_string(const std::string& bytes, Model& model) {
   aida::nn::load_checkpoint(is, model);
 }
 
-/// A fresh directory under the temp dir for file tests, removed at the end.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    path = std::filesystem::temp_directory_path() /
-           ("aida_test_checkpoint_" + std::to_string(aida_test::seed()) + "_" +
-            std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using aida_test::temp_dir;
 
 std::string read_file(const std::filesystem::path& p) {
   std::ifstream is(p, std::ios::binary);

@@ -25,6 +25,7 @@
 #include "aida/io/tree_dot.hpp"
 #include "aida/io/tree_json.hpp"
 #include "support/seed.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -576,9 +577,9 @@ bool have_dot() { return std::system("dot -V > /dev/null 2>&1") == 0; }
 
 /// Runs `dot -Tsvg` on `graph`; returns dot's exit status and what it printed on stderr.
 std::pair<int, std::string> run_dot(const std::string& graph, const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto in = dir / ("aida_test_export_" + name + ".dot");
-  const auto err = dir / ("aida_test_export_" + name + ".err");
+  const aida_test::temp_dir tmp;  // unique per process: ctest runs tests in parallel
+  const auto in = tmp.path / (name + ".dot");
+  const auto err = tmp.path / (name + ".err");
   {
     std::ofstream f(in, std::ios::binary);
     f << graph;

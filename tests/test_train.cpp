@@ -11,6 +11,7 @@
 #include "aida/algorithm/callbacks.hpp"
 #include "aida/algorithm/train.hpp"
 #include "support/seed.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -194,8 +195,9 @@ TEST(Train, MetricsFilesHaveAHeaderAndARowPerEvaluation) {
   opt.steps = 5;
   opt.eval_every = 2;
   opt.iterate = false;
-  const std::string csv = testing::TempDir() + "aida_train_metrics.csv";
-  const std::string jsonl = testing::TempDir() + "aida_train_metrics.jsonl";
+  const aida_test::temp_dir tmp;
+  const std::string csv = (tmp.path / "metrics.csv").string();
+  const std::string jsonl = (tmp.path / "metrics.jsonl").string();
   aida::sampler rng(aida_test::seed());
   aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt,
               aida::callbacks::csv_metrics(csv, "run1"), aida::callbacks::json_lines_metrics(jsonl, "run\"1"));

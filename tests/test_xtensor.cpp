@@ -28,6 +28,7 @@
 #include "aida/core/sampler.hpp"
 #include "aida/ext/xtensor.hpp"
 #include "support/seed.hpp"
+#include "support/temp_dir.hpp"
 
 #if __has_include(<sys/wait.h>)
 #include <sys/wait.h>
@@ -51,20 +52,7 @@ bool bit_equal(const tensor& a, const tensor& b) {
                     [](float x, float y) { return std::bit_cast<std::uint32_t>(x) == std::bit_cast<std::uint32_t>(y); });
 }
 
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    path = std::filesystem::temp_directory_path() /
-           ("aida_test_xtensor_" + std::to_string(aida_test::seed()) + "_" +
-            std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
-};
+using aida_test::temp_dir;
 
 // ---- views --------------------------------------------------------------------------
 
