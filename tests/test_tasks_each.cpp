@@ -12,6 +12,7 @@
 
 #include "aida/aida.hpp"
 #include "aida/tasks/tasks.hpp"
+#include "support/hch_doubles.hpp"
 #include "support/seed.hpp"
 
 namespace {
@@ -20,16 +21,8 @@ using namespace aida::tasks;
 using Move = aida::Move<std::string, std::string>;
 using Sub = aida::Subanswer<std::string, std::string>;
 
-struct unknowing_model {
-  int predict(const std::string&) const { return 0; }
-  double log_prob(int, const std::string&) const { return -1.0; }
-  template <aida::Sampler S>
-  std::string sample(int, S&) const { return "?"; }
-  std::string greedy(int) const { return "?"; }
-};
-struct indifferent_adversary {
-  double score(const std::string&, int) const { return 0.0; }
-};
+using aida_test::indifferent_adversary;
+using aida_test::unknowing_model;
 using episode = aida::episode_for<aida::string_codec, unknowing_model>;
 
 template <class T>
