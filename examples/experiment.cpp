@@ -14,6 +14,8 @@
 // <out>/summary.csv and <out>/accuracy.svg, and prints a table.
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -25,9 +27,12 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "aida/aida.hpp"
@@ -38,6 +43,11 @@
 #include "aida/tasks/tasks.hpp"
 
 namespace {
+
+std::size_t default_jobs() {
+  const auto n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : n;
+}
 
 struct settings {
   std::string task = "sum";
@@ -53,6 +63,7 @@ struct settings {
   std::size_t replay = 4000;  // ML's replay memory (targets); 0: train on each step's targets once
   std::size_t updates = 8;    // ML updates per step from the replay memory
   double stop_accuracy = 0.95;
+  std::size_t jobs = default_jobs();  // runs in parallel
   std::string out = "experiment-out";
 };
 
@@ -72,6 +83,8 @@ const char* usage =
     "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
     "  --updates N        ML updates per step from the replay memory (default 8)\n"
     "  --stop-at A        stop a run at this held-out accuracy (default 0.95)\n"
+    "  --jobs N           runs in parallel, one thread each (default: the number of cores);\n"
+    "                     the results do not depend on it, the wall times do\n"
     "  --out DIR          where to write curves.csv, summary.csv, accuracy.svg (default experiment-out)\n"
     "  --help             this text\n";
 
@@ -123,7 +136,16 @@ settings parse(int argc, char** argv) {
     else if (a == "--hidden") s.hidden = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--replay") s.replay = parse_count(a, v);
     else if (a == "--updates") s.updates = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--stop-at") s.stop_accuracy = std::stod(v);
+    else if (a == "--stop-at") {
+      std::size_t pos = 0;
+      try {
+        s.stop_accuracy = std::stod(v, &pos);
+      } catch (...) {
+        pos = 0;
+      }
+      if (pos != v.size() || !(s.stop_accuracy > 0 && s.stop_accuracy <= 1))
+        throw aida::invalid_options("--stop-at takes an accuracy in (0, 1], not '" + v + "'");
+    } else if (a == "--jobs") s.jobs = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--out") s.out = v;
     else throw aida::invalid_options("unknown option " + a + " (see --help)");
   }
@@ -177,102 +199,153 @@ int experiment_difficulty() {
   return 4;  // permutation: powers up to 4
 }
 
+/// Trains one method at one seed on `task`. Everything a run touches is its own (models,
+/// sampler, copies of the generator, overseer and evaluator), so runs may go in parallel
+/// and a run's result depends only on its method and seed.
+template <class Task, class Generator, class Evaluator>
+run_result run_one(const Task& task, Generator generator, Evaluator evaluator, const std::string& method,
+                   std::uint64_t seed, const settings& cfg) {
+  auto overseer = task.overseer();
+  const auto codec = task.codec();
+  aida::nn::char_model_config mc;
+  mc.charset = task.charset();
+  mc.hidden = cfg.hidden;
+  mc.max_answer_length = 24;
+  mc.seed = seed;
+  aida::nn::char_model ml(mc);
+  aida::nn::adversary_config ac;
+  ac.charset = task.charset();
+  ac.model_output_size = ml.output_size();
+  ac.seed = seed + 1000;
+  aida::nn::adversary_model adv(ac);
+  aida::sampler rng(seed);
+
+  run_result run{method, seed, {}, 0, 0, 0};
+  const auto start = std::chrono::steady_clock::now();
+  if (method == "supervised") {
+    // Upper bound: trained on LABELS from the evaluator of its own training questions, with
+    // the same replay memory and updates per step as the IDA runs, so that it is not held
+    // back by less training.
+    using target = aida::model_target<std::string, std::string>;
+    std::vector<target> memory, replay;
+    std::size_t memory_next = 0;
+    std::size_t labels = 0;
+    for (std::size_t step = 1; step <= cfg.max_steps && labels < cfg.budget; ++step) {
+      auto questions = aida::tasks::draw_questions(generator, 8, rng);
+      auto labelled = task.evaluator(questions);
+      std::vector<target> fresh;
+      for (std::size_t i = 0; i < questions.size(); ++i)
+        fresh.push_back({questions[i], labelled.label_of(i).reveal_for_supervised_baseline(), aida::target_kind::answer});
+      labels += questions.size();
+      if (cfg.replay == 0) {
+        ml.train_step(std::span<const target>(fresh));
+      } else {
+        for (auto& t : fresh) {
+          if (memory.size() < cfg.replay) memory.push_back(std::move(t));
+          else memory[memory_next] = std::move(t);
+          memory_next = (memory_next + 1) % cfg.replay;
+        }
+        for (std::size_t u = 0; u < cfg.updates; ++u) {
+          replay.clear();
+          for (std::size_t i = 0; i < 32; ++i) replay.push_back(memory[static_cast<std::size_t>(rng.next() % memory.size())]);
+          ml.train_step(std::span<const target>(replay));
+        }
+      }
+      if (step % cfg.eval_every == 0 || labels >= cfg.budget) {
+        const double acc = evaluator.accuracy([&](const std::string& q) { return ml.greedy(ml.predict(q)); });
+        const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        run.curve.push_back({step, labels, acc, secs});
+        run.steps = step;
+        if (acc >= cfg.stop_accuracy) break;
+      }
+    }
+    run.calls = labels;
+  } else {
+    aida::train_options opt;
+    opt.steps = cfg.max_steps;
+    opt.episodes_per_step = 8;
+    opt.eval_every = cfg.eval_every;
+    opt.replay_capacity = cfg.replay;
+    opt.updates_per_step = cfg.updates;
+    opt.replay_batch = 32;
+    opt.amplify.max_depth = 8;
+    opt.amplify.max_rounds = 6;
+    opt.iterate = method == "adversarial" || method == "threshold";
+    // H′ consults H while the adversary is untrained, then where it predicts a loss above
+    // about 0.3 nats (spec §4; the noise keeps some checks where it is confident).
+    const std::size_t warmup = 100;
+    opt.threshold = [warmup](std::size_t step) {
+      return step < warmup ? std::numeric_limits<double>::infinity() : -0.3;
+    };
+    opt.prime_noise = 0.1;
+    auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
+    curve_recorder rec{&run, cfg.budget};
+    aida::train_state st;
+    if (method == "adversarial")
+      st = aida::train(generator, overseer, ml, adv, codec, aida::gumbel_argmin{0.3}, evaluator, rng, opt, rec, stop);
+    else if (method == "threshold")
+      st = aida::train(generator, overseer, ml, adv, codec,
+                       aida::gumbel_threshold<aida::constant_schedule>{{-0.3}, 0.1}, evaluator, rng, opt, rec, stop);
+    else if (method == "uniform")
+      st = aida::train(generator, overseer, ml, adv, codec, aida::uniform_one{}, evaluator, rng, opt, rec, stop);
+    else
+      st = aida::train(generator, overseer, ml, adv, codec, aida::recurse_all{}, evaluator, rng, opt, rec, stop);
+    run.steps = st.step;
+    run.calls = st.overseer.total();
+  }
+  run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return run;
+}
+
 template <class Task>
 std::vector<run_result> run_task(const Task& task, const settings& cfg) {
   const int difficulty = cfg.difficulty > 0 ? cfg.difficulty : experiment_difficulty<Task>();
-  auto generator = task.generator(difficulty);
+  const auto generator = task.generator(difficulty);
   // The held-out set is the same for every method and seed.
   aida::sampler held_rng(0x5eedULL);
-  auto evaluator = task.evaluator(aida::tasks::draw_questions(generator, cfg.held_out, held_rng));
-  auto overseer = task.overseer();
-  const auto codec = task.codec();
+  auto held_gen = generator;
+  const auto evaluator = task.evaluator(aida::tasks::draw_questions(held_gen, cfg.held_out, held_rng));
   std::cout << "task " << task.name() << ", difficulty " << difficulty << ", held-out " << evaluator.size()
             << " questions, e.g. \"" << evaluator.questions().front() << "\"\n";
 
-  std::vector<run_result> results;
-  for (const auto& method : cfg.methods) {
-    for (std::size_t k = 0; k < cfg.seeds; ++k) {
-      const std::uint64_t seed = cfg.seed + k;
-      aida::nn::char_model_config mc;
-      mc.charset = task.charset();
-      mc.hidden = cfg.hidden;
-      mc.max_answer_length = 24;
-      mc.seed = seed;
-      aida::nn::char_model ml(mc);
-      aida::nn::adversary_config ac;
-      ac.charset = task.charset();
-      ac.model_output_size = ml.output_size();
-      ac.seed = seed + 1000;
-      aida::nn::adversary_model adv(ac);
-      aida::sampler rng(seed);
-
-      run_result run{method, seed, {}, 0, 0, 0};
-      const auto start = std::chrono::steady_clock::now();
-      if (method == "supervised") {
-        // Upper bound: trained on LABELS from the evaluator of its own training questions.
-        std::vector<aida::model_target<std::string, std::string>> batch;
-        std::size_t labels = 0;
-        for (std::size_t step = 1; step <= cfg.max_steps && labels < cfg.budget; ++step) {
-          auto questions = aida::tasks::draw_questions(generator, 16, rng);
-          auto labelled = task.evaluator(questions);
-          batch.clear();
-          for (std::size_t i = 0; i < questions.size(); ++i)
-            batch.push_back({questions[i], labelled.label_of(i).reveal_for_supervised_baseline(),
-                             aida::target_kind::answer});
-          labels += questions.size();
-          ml.train_step(batch);
-          if (step % cfg.eval_every == 0) {
-            const double acc = evaluator.accuracy([&](const std::string& q) { return ml.greedy(ml.predict(q)); });
-            const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            run.curve.push_back({step, labels, acc, secs});
-            run.steps = step;
-            if (acc >= cfg.stop_accuracy) break;
-          }
-        }
-        run.calls = labels;
-      } else {
-        aida::train_options opt;
-        opt.steps = cfg.max_steps;
-        opt.episodes_per_step = 8;
-        opt.eval_every = cfg.eval_every;
-        opt.replay_capacity = cfg.replay;
-        opt.updates_per_step = cfg.updates;
-        opt.replay_batch = 32;
-        opt.amplify.max_depth = 8;
-        opt.amplify.max_rounds = 6;
-        opt.iterate = method == "adversarial" || method == "threshold";
-        // H′ consults H while the adversary is untrained, then where it predicts a loss above
-        // about 0.3 nats (spec §4; the noise keeps some checks where it is confident).
-        const std::size_t warmup = 100;
-        opt.threshold = [warmup](std::size_t step) {
-          return step < warmup ? std::numeric_limits<double>::infinity() : -0.3;
-        };
-        opt.prime_noise = 0.1;
-        auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
-        curve_recorder rec{&run, cfg.budget};
-        aida::train_state st;
-        if (method == "adversarial")
-          st = aida::train(generator, overseer, ml, adv, codec, aida::gumbel_argmin{0.3}, evaluator, rng, opt, rec, stop);
-        else if (method == "threshold")
-          st = aida::train(generator, overseer, ml, adv, codec,
-                           aida::gumbel_threshold<aida::constant_schedule>{{-0.3}, 0.1}, evaluator, rng, opt, rec, stop);
-        else if (method == "uniform")
-          st = aida::train(generator, overseer, ml, adv, codec, aida::uniform_one{}, evaluator, rng, opt, rec, stop);
-        else
-          st = aida::train(generator, overseer, ml, adv, codec, aida::recurse_all{}, evaluator, rng, opt, rec, stop);
-        run.steps = st.step;
-        run.calls = st.overseer.total();
+  struct job {
+    std::string method;
+    std::uint64_t seed;
+  };
+  std::vector<job> jobs;
+  for (const auto& method : cfg.methods)
+    for (std::size_t k = 0; k < cfg.seeds; ++k) jobs.push_back({method, cfg.seed + k});
+  std::vector<std::optional<run_result>> results(jobs.size());
+  std::vector<std::exception_ptr> errors(jobs.size());
+  std::atomic<std::size_t> next{0};
+  std::mutex print;
+  auto worker = [&] {
+    for (std::size_t i = next++; i < jobs.size(); i = next++) {
+      try {
+        results[i] = run_one(task, generator, evaluator, jobs[i].method, jobs[i].seed, cfg);
+        const auto& run = *results[i];
+        const std::lock_guard lock(print);
+        std::cout << "  " << std::left << std::setw(12) << run.method << " seed " << run.seed << ": held-out "
+                  << std::fixed << std::setprecision(1) << 100 * run.final_accuracy() << "% after " << run.calls
+                  << (run.method == "supervised" ? " labels, " : " overseer calls, ") << run.steps << " steps, "
+                  << std::setprecision(1) << run.seconds << " s\n"
+                  << std::flush;
+      } catch (...) {
+        errors[i] = std::current_exception();
+        next = jobs.size();  // start no further run
       }
-      run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::cout << "  " << std::left << std::setw(12) << method << " seed " << seed << ": held-out "
-                << std::fixed << std::setprecision(1) << 100 * run.final_accuracy() << "% after " << run.calls
-                << (method == "supervised" ? " labels, " : " overseer calls, ") << run.steps << " steps, "
-                << std::setprecision(1) << run.seconds << " s\n"
-                << std::flush;
-      results.push_back(std::move(run));
     }
+  };
+  {
+    std::vector<std::jthread> pool;
+    for (std::size_t t = 1; t < std::min(cfg.jobs, jobs.size()); ++t) pool.emplace_back(worker);
+    worker();
   }
-  return results;
+  for (const auto& e : errors)
+    if (e) std::rethrow_exception(e);
+  std::vector<run_result> out;
+  for (auto& r : results) out.push_back(std::move(*r));
+  return out;
 }
 
 struct stats {
@@ -315,7 +388,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
              "reached_95,final_accuracy_mean,final_accuracy_sd,seconds_mean\n";
   std::cout << "\n"
             << std::left << std::setw(13) << "method" << std::setw(24) << "calls to 90%" << std::setw(24)
-            << "calls to 95%" << std::setw(18) << "final accuracy" << "wall time\n";
+            << "calls to 95%" << std::setw(18) << "final accuracy" << "time per run\n";
   aida::io::line_plot plot{"aida " + task + ": held-out accuracy against overseer calls", "overseer calls (labels for supervised)",
                            "held-out accuracy", true, false, {}};
   for (const auto& method : cfg.methods) {
@@ -370,9 +443,13 @@ int main(int argc, char** argv) {
   try {
     const settings cfg = parse(argc, argv);
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
-              << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run\n";
+              << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
+              << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n";
+    const auto start = std::chrono::steady_clock::now();
     const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
     report(runs, cfg, cfg.task);
+    std::cout << "total wall time " << std::fixed << std::setprecision(1)
+              << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "experiment: " << e.what() << '\n';
