@@ -224,13 +224,22 @@ TYPED_TEST(TaskTest, QuestionsAndAnswersAvoidTheCodecsReservedCharacters) {
         }
         EXPECT_NE(node.question.front(), '^') << node.question;
         EXPECT_NE(node.question.front(), '&') << node.question;
-        // The codec's round trip holds on every move of the tree.
+        // The codec's round trips hold on every move of the tree: in full form, and written
+        // relative to the node's question (shorter where the task shares a context).
         const auto back = codec.decode(codec.encode(*node.fan_out));
+        const auto relative = codec.encode(node.question, *node.fan_out);
+        const auto back_relative = codec.decode(node.question, relative);
         ASSERT_TRUE(back.has_value()) << node.question;
+        ASSERT_TRUE(back_relative.has_value()) << node.question << " " << relative;
         if (back->is_answer()) {
           EXPECT_EQ(*back, *node.fan_out);
+          EXPECT_EQ(*back_relative, *node.fan_out);
         } else {
           EXPECT_TRUE(back->get_split().same_pair(node.fan_out->get_split()));
+          EXPECT_TRUE(back_relative->get_split().same_pair(node.fan_out->get_split()));
+          if (codec.context_separator() != '\0') {
+            EXPECT_LT(relative.size(), codec.encode(*node.fan_out).size()) << node.question;
+          }
         }
       }
     }

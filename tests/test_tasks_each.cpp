@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,54 @@ TEST(WildcardTask, FullHchCallsAreThreeTimesTwoToTheDMinusTwo) {
       EXPECT_EQ(c.overseer.total(), 3 * leaves - 2) << q;
       EXPECT_EQ(c.depth_reached, static_cast<std::size_t>(d)) << q;
     }
+}
+
+/// A model that replies to listed questions with listed strings ("?" otherwise).
+struct scripted_model {
+  std::map<std::string, std::string> replies;
+  std::string predict(const std::string& x) const { return x; }
+  double log_prob(const std::string&, const std::string&) const { return -1.0; }
+  template <aida::Sampler S>
+  std::string sample(const std::string& o, S&) const { return greedy(o); }
+  std::string greedy(const std::string& o) const {
+    const auto it = replies.find(o);
+    return it == replies.end() ? "?" : it->second;
+  }
+};
+
+// The task's codec leaves out the entries that subquestions share with their question:
+// amplify trains ML on the short relative moves, and distill reads them back.
+TEST(WildcardTask, MovesAreWrittenRelativeToTheQuestionAndReadBack) {
+  const wildcard_task task;
+  const auto codec = task.codec();
+  const std::string q = "ab1ba2aa4:*a";
+  const auto ep = full_hch(task, q);
+  const auto root = std::find_if(ep.model_targets.begin(), ep.model_targets.end(), [&](const auto& t) {
+    return t.kind == aida::target_kind::fan_out && t.query == codec.fan_out_question(q);
+  });
+  ASSERT_NE(root, ep.model_targets.end());
+  EXPECT_EQ(root->target, "/:aa|:ba");
+  const auto fan_in = std::find_if(ep.model_targets.begin(), ep.model_targets.end(),
+                                   [](const auto& t) { return t.kind == aida::target_kind::fan_in; });
+  ASSERT_NE(fan_in, ep.model_targets.end());
+  EXPECT_EQ(fan_in->query, "&ab1ba2aa4:*a|:aa=4|:ba=2");
+  EXPECT_EQ(fan_in->target, "=6");
+
+  // A model that makes exactly these moves: distill decodes the relative split with q's
+  // entries and asks the full subquestions.
+  scripted_model ml{{{codec.fan_out_question(q), "/:aa|:ba"},
+                     {"ab1ba2aa4:aa", "4"},
+                     {"ab1ba2aa4:ba", "2"},
+                     {"&ab1ba2aa4:*a|:aa=4|:ba=2", "=6"}}};
+  struct zero_adversary {
+    double score(const std::string&, const std::string&) const { return 0.0; }
+  } adv;
+  aida::sampler rng(aida_test::seed());
+  const auto d = aida::distill(q, ml, adv, codec, rng);
+  ASSERT_TRUE(d.nodes[0].fan_out.has_value());
+  EXPECT_TRUE(d.nodes[0].fan_out->get_split().same_pair(aida::Split<std::string>{"ab1ba2aa4:aa", "ab1ba2aa4:ba"}));
+  EXPECT_EQ(d.nodes[0].answer, std::optional<std::string>("6"));
+  EXPECT_EQ(d.counts.fallbacks.malformed_moves, 0U);
 }
 
 // ---------------------------------------------------------------------------------------

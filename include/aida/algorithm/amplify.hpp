@@ -92,7 +92,7 @@ class amplifier {
     // A repeating split is checked before it is recorded: a model move through H′ that
     // repeats must not become a training target.
     if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
-    record_target(ep_, ml_, adv_, codec_.fan_out_question(q), codec_.encode(m), target_kind::fan_out,
+    record_target(ep_, ml_, adv_, codec_.fan_out_question(q), encode_move(codec_, q, m), target_kind::fan_out,
                   opt_.adversary_loss_form);
 
     std::size_t rounds = 0;
@@ -164,7 +164,7 @@ class amplifier {
       ep_.rounds[r].move = m;
       ep_.rounds[r].move_by = by;
       if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
-      record_target(ep_, ml_, adv_, codec_.fan_in_question(q, s1, s2), codec_.encode(m),
+      record_target(ep_, ml_, adv_, codec_.fan_in_question(q, s1, s2), encode_move(codec_, q, m),
                     target_kind::fan_in, opt_.adversary_loss_form);
     }
     // Step 6.

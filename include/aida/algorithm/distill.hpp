@@ -43,7 +43,7 @@ void distill_into(episode_for<C, M>& out, const codec_question_t<C>& question, M
       return options.greedy ? A(ml.greedy(o)) : A(ml.sample(o, rng));
     };
     auto ask_move = [&](const Q& q) -> std::optional<Move<Q, A>> {
-      auto m = codec.decode(ask(q));
+      auto m = decode_move(codec, question, ask(q));
       if (m && m->is_split() && (m->get_split().first == question || m->get_split().second == question))
         m.reset();  // a split that repeats the question would never terminate
       if (!m) ++out.counts.fallbacks.malformed_moves;

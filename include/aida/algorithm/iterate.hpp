@@ -64,13 +64,13 @@ class primed_overseer {
 
   template <Sampler R>
   move_type fan_out(const Q& q, overseer_context<R>& ctx) {
-    return move_through_codec(codec_.fan_out_question(q), ctx, [&] { return move_type(h_.fan_out(q)); });
+    return move_through_codec(q, codec_.fan_out_question(q), ctx, [&] { return move_type(h_.fan_out(q)); });
   }
 
   template <Sampler R>
   move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2,
                    overseer_context<R>& ctx) {
-    return move_through_codec(codec_.fan_in_question(q, s1, s2), ctx,
+    return move_through_codec(q, codec_.fan_in_question(q, s1, s2), ctx,
                               [&] { return move_type(h_.fan_in(q, s1, s2)); });
   }
 
@@ -106,11 +106,11 @@ class primed_overseer {
   }
 
   template <Sampler R, class F>
-  move_type move_through_codec(const Q& coded, overseer_context<R>& ctx, F&& call_h) {
+  move_type move_through_codec(const Q& q, const Q& coded, overseer_context<R>& ctx, F&& call_h) {
     auto o = ml_.predict(coded);
     ++ctx.counts.model_calls;
     if (consult(coded, o, ctx)) return defer_to_h(ctx, call_h);
-    std::optional<move_type> m = codec_.decode(ml_.sample(o, ctx.rng));
+    std::optional<move_type> m = decode_move(codec_, q, A(ml_.sample(o, ctx.rng)));
     if (m && m->is_split() && !readable(m->get_split())) m.reset();
     if (!m) {  // ML's move is malformed: ask H after all
       ++ctx.counts.fallbacks.malformed_moves;

@@ -161,7 +161,7 @@ class unfolder {
   std::optional<Move<Q, A>> ask_move(const Q& coded, std::size_t n) {
     const O o = ml_.predict(coded);
     ++t_.counts.model_calls;
-    std::optional<Move<Q, A>> m = codec_.decode(draw(o));
+    std::optional<Move<Q, A>> m = decode_move(codec_, t_.nodes[n].question, draw(o));
     if (m && m->is_split()) {
       const Split<Q>& s = m->get_split();
       for (std::size_t a = n; a != no_node; a = t_.nodes[a].parent)

@@ -61,6 +61,33 @@ concept Codec = requires { typename C::question_type; typename C::answer_type; }
 template <Codec C> using codec_question_t = typename C::question_type;
 template <Codec C> using codec_answer_t = typename C::answer_type;
 
+/// A codec may also write a move relative to the question it answers: the optional members
+/// `c.encode(q, m) -> A` and `c.decode(q, a) -> std::optional<Move<Q, A>>`, with the round
+/// trip `decode(q, encode(q, m))` holding `m` (up to a split's order) and the same
+/// symmetry and totality as the plain pair (`aida::string_codec::with_context` uses them to
+/// leave out a context that subquestions share with `q`). The procedures call them through
+/// `encode_move` and `decode_move`, which fall back to `encode(m)` and `decode(a)`.
+template <Codec C>
+[[nodiscard]] codec_answer_t<C> encode_move(const C& c, const codec_question_t<C>& q,
+                                            const Move<codec_question_t<C>, codec_answer_t<C>>& m) {
+  if constexpr (requires { { c.encode(q, m) } -> std::convertible_to<codec_answer_t<C>>; })
+    return c.encode(q, m);
+  else
+    return c.encode(m);
+}
+
+/// See `encode_move`.
+template <Codec C>
+[[nodiscard]] std::optional<Move<codec_question_t<C>, codec_answer_t<C>>> decode_move(const C& c,
+                                                                                      const codec_question_t<C>& q,
+                                                                                      const codec_answer_t<C>& a) {
+  using M = std::optional<Move<codec_question_t<C>, codec_answer_t<C>>>;
+  if constexpr (requires { { c.decode(q, a) } -> std::convertible_to<M>; })
+    return c.decode(q, a);
+  else
+    return c.decode(a);
+}
+
 /// \concept Overseer
 /// The overseer H of spec §1: a human, or a program standing in for one, who can answer,
 /// decompose (fan out) and combine (fan in).

@@ -172,7 +172,8 @@ struct assignments_task {
     return assignments_generator(difficulty);
   }
   [[nodiscard]] assignments_overseer overseer() const noexcept { return {}; }
-  [[nodiscard]] string_codec codec() const noexcept { return {}; }
+  /// The codec, writing subquestions without the context they share with their question.
+  [[nodiscard]] string_codec codec() const { return string_codec::with_context(':'); }
 
   /// Ground truth for `questions`, computed here and held only by the evaluator. Throws
   /// `malformed_question` for a question that is not of the task.

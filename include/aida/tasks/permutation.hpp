@@ -176,7 +176,8 @@ struct permutation_task {
     return permutation_generator(difficulty);
   }
   [[nodiscard]] permutation_overseer overseer() const noexcept { return {}; }
-  [[nodiscard]] string_codec codec() const noexcept { return {}; }
+  /// The codec, writing subquestions without the context they share with their question.
+  [[nodiscard]] string_codec codec() const { return string_codec::with_context(':'); }
 
   /// Ground truth for `questions`, computed here and held only by the evaluator. Throws
   /// `malformed_question` for a question that is not of the task.
