@@ -387,7 +387,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   summary << "task,method,runs,calls_to_90_mean,calls_to_90_sd,reached_90,calls_to_95_mean,calls_to_95_sd,"
              "reached_95,final_accuracy_mean,final_accuracy_sd,seconds_mean\n";
   std::cout << "\n"
-            << std::left << std::setw(13) << "method" << std::setw(24) << "calls to 90%" << std::setw(24)
+            << std::left << std::setw(13) << "method" << std::setw(28) << "calls to 90%" << std::setw(28)
             << "calls to 95%" << std::setw(18) << "final accuracy" << "time per run\n";
   aida::io::line_plot plot{"aida " + task + ": held-out accuracy against overseer calls", "overseer calls (labels for supervised)",
                            "held-out accuracy", true, false, {}};
@@ -407,7 +407,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     std::ostringstream acc;
     acc << std::fixed << std::setprecision(1) << sf.mean << "%";
     if (sf.n > 1) acc << " ± " << sf.sd;
-    std::cout << std::left << std::setw(13) << label << std::setw(24) << show(s90, mine.size()) << std::setw(24)
+    std::cout << std::left << std::setw(13) << label << std::setw(28) << show(s90, mine.size()) << std::setw(28)
               << show(s95, mine.size()) << std::setw(18) << acc.str() << std::fixed << std::setprecision(1) << ss.mean
               << " s\n";
     summary << task << ',' << method << ',' << mine.size() << ',' << s90.mean << ',' << s90.sd << ',' << s90.n << ','
