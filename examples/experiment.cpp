@@ -63,6 +63,10 @@ struct settings {
   std::size_t replay = 4000;  // ML's replay memory (targets); 0: train on each step's targets once
   std::size_t updates = 8;    // ML updates per step from the replay memory
   double stop_accuracy = 0.95;
+  double c = -0.3;            // H′ consults H where Adv predicts ML's log-likelihood below c (nats)
+  std::size_t warmup = 100;   // steps with H′ consulting H everywhere (c = +inf)
+  double alpha = -0.3;        // the threshold policy's α
+  double tau = 0.3;           // the Gumbel arg-min's temperature
   std::size_t jobs = default_jobs();  // runs in parallel
   std::string out = "experiment-out";
 };
@@ -82,6 +86,10 @@ const char* usage =
     "  --hidden N         GRU width of ML (default 96)\n"
     "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
     "  --updates N        ML updates per step from the replay memory (default 8)\n"
+    "  --c C              H′ consults H where Adv's score + noise < C, after the warm-up (default -0.3)\n"
+    "  --warmup N         steps before that, with H′ consulting H everywhere (default 100)\n"
+    "  --alpha A          threshold policy: recurse where S + τε < A + τε′ (default -0.3)\n"
+    "  --tau T            temperature of the Gumbel noise of the adversarial policy (default 0.3)\n"
     "  --stop-at A        stop a run at this held-out accuracy (default 0.95)\n"
     "  --jobs N           runs in parallel, one thread each (default: the number of cores);\n"
     "                     the results do not depend on it, the wall times do\n"
@@ -94,6 +102,18 @@ std::vector<std::string> split_list(const std::string& s) {
   for (std::string item; std::getline(in, item, ',');)
     if (!item.empty()) out.push_back(item);
   return out;
+}
+
+double parse_real(const std::string& flag, const std::string& v) {
+  std::size_t pos = 0;
+  double x = 0;
+  try {
+    x = std::stod(v, &pos);
+  } catch (...) {
+    pos = 0;
+  }
+  if (pos != v.size() || v.empty() || !std::isfinite(x)) throw aida::invalid_options(flag + " takes a finite number, not '" + v + "'");
+  return x;
 }
 
 std::size_t parse_count(const std::string& flag, const std::string& v) {
@@ -137,14 +157,15 @@ settings parse(int argc, char** argv) {
     else if (a == "--replay") s.replay = parse_count(a, v);
     else if (a == "--updates") s.updates = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--stop-at") {
-      std::size_t pos = 0;
-      try {
-        s.stop_accuracy = std::stod(v, &pos);
-      } catch (...) {
-        pos = 0;
-      }
-      if (pos != v.size() || !(s.stop_accuracy > 0 && s.stop_accuracy <= 1))
+      s.stop_accuracy = parse_real(a, v);
+      if (!(s.stop_accuracy > 0 && s.stop_accuracy <= 1))
         throw aida::invalid_options("--stop-at takes an accuracy in (0, 1], not '" + v + "'");
+    } else if (a == "--c") s.c = parse_real(a, v);
+    else if (a == "--warmup") s.warmup = parse_count(a, v);
+    else if (a == "--alpha") s.alpha = parse_real(a, v);
+    else if (a == "--tau") {
+      s.tau = parse_real(a, v);
+      if (!(s.tau > 0)) throw aida::invalid_options("--tau takes a temperature > 0, not '" + v + "'");
     } else if (a == "--jobs") s.jobs = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--out") s.out = v;
     else throw aida::invalid_options("unknown option " + a + " (see --help)");
@@ -272,20 +293,19 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
     opt.amplify.max_rounds = 6;
     opt.iterate = method == "adversarial" || method == "threshold";
     // H′ consults H while the adversary is untrained, then where it predicts a loss above
-    // about 0.3 nats (spec §4; the noise keeps some checks where it is confident).
-    const std::size_t warmup = 100;
-    opt.threshold = [warmup](std::size_t step) {
-      return step < warmup ? std::numeric_limits<double>::infinity() : -0.3;
+    // -c nats (spec §4; the noise keeps some checks where it is confident).
+    opt.threshold = [warmup = cfg.warmup, c = cfg.c](std::size_t step) {
+      return step < warmup ? std::numeric_limits<double>::infinity() : c;
     };
     opt.prime_noise = 0.1;
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
     curve_recorder rec{&run, cfg.budget};
     aida::train_state st;
     if (method == "adversarial")
-      st = aida::train(generator, overseer, ml, adv, codec, aida::gumbel_argmin{0.3}, evaluator, rng, opt, rec, stop);
+      st = aida::train(generator, overseer, ml, adv, codec, aida::gumbel_argmin{cfg.tau}, evaluator, rng, opt, rec, stop);
     else if (method == "threshold")
       st = aida::train(generator, overseer, ml, adv, codec,
-                       aida::gumbel_threshold<aida::constant_schedule>{{-0.3}, 0.1}, evaluator, rng, opt, rec, stop);
+                       aida::gumbel_threshold<aida::constant_schedule>{{cfg.alpha}, 0.1}, evaluator, rng, opt, rec, stop);
     else if (method == "uniform")
       st = aida::train(generator, overseer, ml, adv, codec, aida::uniform_one{}, evaluator, rng, opt, rec, stop);
     else
@@ -444,7 +464,9 @@ int main(int argc, char** argv) {
     const settings cfg = parse(argc, argv);
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
-              << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n";
+              << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n"
+              << "H′: c = " << cfg.c << " after " << cfg.warmup << " warm-up steps; threshold policy α = " << cfg.alpha
+              << "; arg-min τ = " << cfg.tau << "\n";
     const auto start = std::chrono::steady_clock::now();
     const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
     report(runs, cfg, cfg.task);
