@@ -410,7 +410,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
             << std::left << std::setw(13) << "method" << std::setw(28) << "calls to 90%" << std::setw(28)
             << "calls to 95%" << std::setw(18) << "final accuracy" << "time per run\n";
   aida::io::line_plot plot{"aida " + task + ": held-out accuracy against overseer calls", "overseer calls (labels for supervised)",
-                           "held-out accuracy", true, false, {}};
+                           "held-out accuracy", true, false, {}, std::pair{0.0, 1.0}};
   for (const auto& method : cfg.methods) {
     std::vector<double> c90, c95, fin, secs;
     std::vector<const run_result*> mine;

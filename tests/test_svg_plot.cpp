@@ -14,7 +14,7 @@ std::size_t count(const std::string& s, const std::string& what) {
 }
 
 TEST(SvgPlot, EscapesTextAndDrawsOneLinePerSeries) {
-  aida::io::line_plot p{"a <b> & \"c\"", "x", "y", false, false, {}};
+  aida::io::line_plot p{"a <b> & \"c\"", "x", "y", false, false, {}, {}};
   p.series.push_back({"one", {{0, 0}, {1, 1}}});
   p.series.push_back({"two & three", {{0, 1}, {1, 0}}, true});
   const std::string svg = p.to_svg();
@@ -26,8 +26,17 @@ TEST(SvgPlot, EscapesTextAndDrawsOneLinePerSeries) {
   EXPECT_EQ(svg.rfind("</svg>\n"), svg.size() - 7);
 }
 
+TEST(SvgPlot, FixedYRangeTicksItsEnds) {
+  aida::io::line_plot p{"t", "x", "y", false, false, {{"s", {{10, 0.2}, {20, 0.5}}}}, {}};
+  EXPECT_EQ(p.to_svg().find(">1</text>"), std::string::npos);  // the data's range: 0.2 to 0.5
+  p.y_range = {0.0, 1.0};
+  const std::string svg = p.to_svg();
+  EXPECT_NE(svg.find(">1</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">0</text>"), std::string::npos);
+}
+
 TEST(SvgPlot, LogAxisSkipsPointsItCannotShowAndTicksDecades) {
-  aida::io::line_plot p{"t", "calls", "acc", true, false, {}};
+  aida::io::line_plot p{"t", "calls", "acc", true, false, {}, {}};
   p.series.push_back({"s", {{0, 0.5}, {-3, 0.2}, {10, 0.1}, {1000, 0.9}}});
   const std::string svg = p.to_svg();
   const auto start = svg.find("points=\"") + 8;
@@ -37,7 +46,7 @@ TEST(SvgPlot, LogAxisSkipsPointsItCannotShowAndTicksDecades) {
   EXPECT_NE(svg.find(">100<"), std::string::npos);
   EXPECT_NE(svg.find(">1000<"), std::string::npos);
   EXPECT_NE(svg.find(">500<"), std::string::npos);  // fewer than 3 decades: 2× and 5× ticks too
-  aida::io::line_plot wide{"t", "x", "y", true, false, {{"s", {{1, 0}, {1e6, 1}}}}};
+  aida::io::line_plot wide{"t", "x", "y", true, false, {{"s", {{1, 0}, {1e6, 1}}}}, {}};
   EXPECT_EQ(wide.to_svg().find(">500<"), std::string::npos);  // 6 decades: decades only
 }
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <iomanip>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -34,6 +35,8 @@ struct line_plot {
   bool log_x = false;
   bool log_y = false;
   std::vector<plot_series> series;
+  /// A fixed y range (low, high), e.g. {0, 1} for accuracies; by default the data's range.
+  std::optional<std::pair<double, double>> y_range;
 
   /// The plot as an SVG document. Points that a log axis cannot show (<= 0) and non-finite
   /// points are skipped.
@@ -53,6 +56,8 @@ struct line_plot {
           y0 = std::min(y0, ty(y)), y1 = std::max(y1, ty(y));
         }
     if (!(x0 <= x1)) x0 = 0, x1 = 1, y0 = 0, y1 = 1;
+    if (y_range && usable(1.0, y_range->first) && usable(1.0, y_range->second) && y_range->first < y_range->second)
+      y0 = ty(y_range->first), y1 = ty(y_range->second);
     if (x1 - x0 < 1e-12) x0 -= 0.5, x1 += 0.5;
     if (y1 - y0 < 1e-12) y0 -= 0.5, y1 += 0.5;
     auto px = [&](double v) { return left + (tx(v) - x0) / (x1 - x0) * pw; };
