@@ -69,6 +69,7 @@ struct settings {
   double tau = 0.3;           // the Gumbel arg-min's temperature
   std::size_t jobs = default_jobs();  // runs in parallel
   std::string out = "experiment-out";
+  std::string from;  // a curves.csv to report on instead of training
 };
 
 const char* usage =
@@ -93,6 +94,8 @@ const char* usage =
     "  --stop-at A        stop a run at this held-out accuracy (default 0.95)\n"
     "  --jobs N           runs in parallel, one thread each (default: the number of cores);\n"
     "                     the results do not depend on it, the wall times do\n"
+    "  --from CSV         no training: the table, summary.csv and accuracy.svg of a curves.csv\n"
+    "                     written earlier (or several concatenated, one header kept)\n"
     "  --out DIR          where to write curves.csv, summary.csv, accuracy.svg (default experiment-out)\n"
     "  --help             this text\n";
 
@@ -168,6 +171,7 @@ settings parse(int argc, char** argv) {
       if (!(s.tau > 0)) throw aida::invalid_options("--tau takes a temperature > 0, not '" + v + "'");
     } else if (a == "--jobs") s.jobs = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--out") s.out = v;
+    else if (a == "--from") s.from = v;
     else throw aida::invalid_options("unknown option " + a + " (see --help)");
   }
   return s;
@@ -368,6 +372,13 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg) {
   return out;
 }
 
+/// `s` followed by spaces up to `width` characters (counting a UTF-8 sequence as one).
+std::string pad(const std::string& s, std::size_t width) {
+  std::size_t shown = 0;
+  for (unsigned char ch : s) shown += (ch & 0xC0) != 0x80;
+  return s + std::string(shown < width ? width - shown : 1, ' ');
+}
+
 struct stats {
   double mean = 0, sd = 0;
   std::size_t n = 0;
@@ -427,8 +438,8 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     std::ostringstream acc;
     acc << std::fixed << std::setprecision(1) << sf.mean << "%";
     if (sf.n > 1) acc << " ± " << sf.sd;
-    std::cout << std::left << std::setw(13) << label << std::setw(28) << show(s90, mine.size()) << std::setw(28)
-              << show(s95, mine.size()) << std::setw(18) << acc.str() << std::fixed << std::setprecision(1) << ss.mean
+    std::cout << std::left << std::setw(13) << label << pad(show(s90, mine.size()), 28) << pad(show(s95, mine.size()), 28)
+              << pad(acc.str(), 18) << std::fixed << std::setprecision(1) << ss.mean
               << " s\n";
     summary << task << ',' << method << ',' << mine.size() << ',' << s90.mean << ',' << s90.sd << ',' << s90.n << ','
             << s95.mean << ',' << s95.sd << ',' << s95.n << ',' << sf.mean / 100 << ',' << sf.sd / 100 << ',' << ss.mean
@@ -459,9 +470,46 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
 
 }  // namespace
 
+/// The runs of a curves.csv (as `report` writes it); sets `cfg.task` and `cfg.methods` from it.
+std::vector<run_result> read_curves(settings& cfg) {
+  std::ifstream in(cfg.from);
+  if (!in) throw aida::invalid_options("--from: cannot read " + cfg.from);
+  std::string line;
+  const std::string header = "task,method,seed,step,overseer_calls,accuracy,seconds";
+  if (!std::getline(in, line) || line != header)
+    throw aida::invalid_options("--from: " + cfg.from + " does not start with the header '" + header + "'");
+  std::vector<run_result> runs;
+  cfg.methods.clear();
+  std::string task;
+  for (std::size_t n = 2; std::getline(in, line); ++n) {
+    if (line.empty() || line == header) continue;
+    const auto f = split_list(line);
+    const std::string where = "--from: " + cfg.from + " line " + std::to_string(n);
+    if (f.size() != 7) throw aida::invalid_options(where + " has " + std::to_string(f.size()) + " fields, not 7");
+    if (!task.empty() && f[0] != task) throw aida::invalid_options(where + " is about task " + f[0] + ", not " + task);
+    task = f[0];
+    const auto seed = parse_count(where + " seed", f[2]);
+    if (std::find(cfg.methods.begin(), cfg.methods.end(), f[1]) == cfg.methods.end()) cfg.methods.push_back(f[1]);
+    auto r = std::find_if(runs.begin(), runs.end(), [&](const run_result& x) { return x.method == f[1] && x.seed == seed; });
+    if (r == runs.end()) r = runs.insert(runs.end(), run_result{f[1], seed, {}, 0, 0, 0});
+    const point p{parse_count(where + " step", f[3]), parse_count(where + " overseer_calls", f[4]),
+                  parse_real(where + " accuracy", f[5]), parse_real(where + " seconds", f[6])};
+    r->curve.push_back(p);
+    r->seconds = p.seconds, r->steps = p.step, r->calls = p.calls;
+  }
+  if (runs.empty()) throw aida::invalid_options("--from: " + cfg.from + " holds no runs");
+  cfg.task = task;
+  return runs;
+}
+
 int main(int argc, char** argv) {
   try {
-    const settings cfg = parse(argc, argv);
+    settings cfg = parse(argc, argv);
+    if (!cfg.from.empty()) {
+      const auto runs = read_curves(cfg);
+      report(runs, cfg, cfg.task);
+      return 0;
+    }
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
               << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n"
