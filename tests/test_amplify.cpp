@@ -1,6 +1,7 @@
 // aida::amplify (spec §2, §8) with scripted doubles: the exact call sequence, the tree it
 // records, the loss values against hand-computed numbers, the budgets and failures of §8,
 // exception safety, and bit-for-bit reproducibility.
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -339,6 +340,59 @@ TEST(AmplifyErrors, SplitRepeatingAnAncestorNamesBoth) {
     const std::string what = e.what();
     EXPECT_NE(what.find("\"mid\""), std::string::npos) << what;
     EXPECT_NE(what.find("ancestor \"top\""), std::string::npos) << what;
+  }
+}
+
+/// The scripted overseer, reporting its fan-out moves on the listed questions as a model's
+/// (as the primed overseer H′ does when it defers to ML).
+struct deferring_overseer {
+  scripted_overseer* h;
+  std::vector<Q> by_model;
+  A answer(const Q& q) { return h->answer(q); }
+  move_t fan_out(const Q& q) { return h->fan_out(q); }
+  move_t fan_in(const Q& q, const sub_t& a, const sub_t& b) { return h->fan_in(q, a, b); }
+  template <aida::Sampler R>
+  A answer(const Q& q, aida::overseer_context<R>&) { return h->answer(q); }
+  template <aida::Sampler R>
+  move_t fan_out(const Q& q, aida::overseer_context<R>& ctx) {
+    if (std::find(by_model.begin(), by_model.end(), q) != by_model.end()) ctx.by = aida::producer::model;
+    return h->fan_out(q);
+  }
+  template <aida::Sampler R>
+  move_t fan_in(const Q& q, const sub_t& a, const sub_t& b, aida::overseer_context<R>&) { return h->fan_in(q, a, b); }
+};
+
+// H′ accepted ML's split of "top" into "mid"; H decomposes "mid" back into "top". The cycle is
+// the model's doing: a malformed move, answered by ML, not an overseer error. (Seen in
+// training on permutation: ML split σ^0(x) into σ^3(x), whose companion question is σ^0(x).)
+TEST(AmplifyErrors, OverseerSplitBackIntoAModelsSplitIsTheModelsMalformedMove) {
+  scripted_world w;
+  w.h.fan_outs["top"] = move_t::split("mid", "x");
+  w.h.fan_outs["mid"] = move_t::split("y", "top");
+  deferring_overseer h{&w.h, {"top"}};
+  aida::sampler rng(aida_test::seed());
+  const auto ep = aida::amplify(Q("top"), h, w.ml, w.adv, w.codec, aida::recurse_all{}, rng);
+  EXPECT_EQ(ep.counts.fallbacks.malformed_moves, 1u);
+  const auto mid = std::find_if(ep.nodes.begin(), ep.nodes.end(), [](const auto& n) { return n.question == "mid"; });
+  ASSERT_NE(mid, ep.nodes.end());
+  EXPECT_EQ(mid->end, aida::node_end::malformed_move);
+  // The repeating split never became a training target.
+  for (const auto& t : ep.model_targets) EXPECT_NE(t.target, w.codec.encode(move_t::split("y", "top"))) << t.query;
+}
+
+// Below a model's split, a cycle made by H alone is still H's error.
+TEST(AmplifyErrors, CycleOfTheOverseersOwnBelowAModelsSplitThrows) {
+  scripted_world w;
+  w.h.fan_outs["top"] = move_t::split("mid", "x");
+  w.h.fan_outs["mid"] = move_t::split("low", "x");
+  w.h.fan_outs["low"] = move_t::split("y", "mid");
+  deferring_overseer h{&w.h, {"top"}};
+  aida::sampler rng(aida_test::seed());
+  try {
+    (void)aida::amplify(Q("top"), h, w.ml, w.adv, w.codec, aida::recurse_all{}, rng);
+    FAIL() << "no overseer_error";
+  } catch (const aida::overseer_error& e) {
+    EXPECT_NE(std::string(e.what()).find("ancestor \"mid\""), std::string::npos) << e.what();
   }
 }
 

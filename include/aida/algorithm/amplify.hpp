@@ -181,12 +181,15 @@ class amplifier {
 
   /// False for a split that repeats node n's question or an ancestor's (spec §8): an error
   /// of the overseer (thrown, naming both questions), or a malformed move of ML (through
-  /// H′, counted; the caller then lets ML answer).
+  /// H′, counted; the caller then lets ML answer). An overseer's split that repeats an
+  /// ancestor only because a model's split (through H′) on the way down led away from it
+  /// and back is the model's malformed move too: H′ accepted ML's split of a question into
+  /// one that H decomposes back into the question.
   bool usable(const Move<Q, A>& m, producer by, std::size_t n) {
     if (!m.is_split()) return true;
     const Q* repeated = repeats(m.get_split(), n);
     if (!repeated) return true;
-    if (by == producer::overseer) {
+    if (by == producer::overseer && !model_split_between(*repeated, n)) {
       const Q& q = ep_.nodes[n].question;
       throw overseer_error("aida: the overseer split question " + describe(q) +
                            " into a subquestion that repeats " +
@@ -206,6 +209,23 @@ class amplifier {
       throw error("aida: the adversary's score is " + std::to_string(score) + " for question " +
                   describe(sq));
     return score;
+  }
+
+  /// Whether one of the splits that made the nodes from node n up to (not including) the
+  /// ancestor whose question is `*ancestor` came from a model. Every such node is in the
+  /// recursion now, so it was made by its parent's latest round, whose questions are the
+  /// parent's fan-out move (first round) or the previous round's move.
+  bool model_split_between(const Q& ancestor, std::size_t n) const {
+    for (std::size_t c = n; c != no_node && &ep_.nodes[c].question != &ancestor; c = ep_.nodes[c].parent) {
+      const std::size_t p = ep_.nodes[c].parent;
+      if (p == no_node) break;
+      producer made_by = ep_.nodes[p].fan_out_by;
+      for (std::size_t r = ep_.nodes[p].first_round; r != no_node && ep_.rounds[r].next_round != no_node;
+           r = ep_.rounds[r].next_round)
+        made_by = ep_.rounds[r].move_by;
+      if (made_by == producer::model) return true;
+    }
+    return false;
   }
 
   /// The question among `q` (node n's) and its ancestors that the split repeats, if any.
