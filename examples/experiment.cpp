@@ -331,6 +331,17 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg) {
   const auto evaluator = task.evaluator(aida::tasks::draw_questions(held_gen, cfg.held_out, held_rng));
   std::cout << "task " << task.name() << ", difficulty " << difficulty << ", held-out " << evaluator.size()
             << " questions, e.g. \"" << evaluator.questions().front() << "\"\n";
+  {  // The floor: the best constant answer (tried through the evaluator, like any model).
+    std::string best;
+    double best_accuracy = -1;
+    for (int k = 0; k < 100; ++k) {
+      const std::string a = std::to_string(k);
+      const double acc = evaluator.accuracy([&](const std::string&) { return a; });
+      if (acc > best_accuracy) best = a, best_accuracy = acc;
+    }
+    std::cout << "the best constant answer, \"" << best << "\", scores " << std::fixed << std::setprecision(1)
+              << 100 * best_accuracy << "% on the held-out set\n";
+  }
 
   struct job {
     std::string method;
