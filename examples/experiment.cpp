@@ -65,6 +65,8 @@ struct settings {
   double stop_accuracy = 0.95;
   double c = -0.3;            // H′ consults H where Adv predicts ML's log-likelihood below c (nats)
   std::size_t warmup = 100;   // steps with H′ consulting H everywhere (c = +inf)
+  std::optional<double> c_end;  // if set, c moves linearly from c to c_end over c_steps steps
+  std::size_t c_steps = 500;
   double alpha = -0.3;        // the threshold policy's α
   double tau = 0.3;           // the Gumbel arg-min's temperature
   std::size_t jobs = default_jobs();  // runs in parallel
@@ -88,6 +90,8 @@ const char* usage =
     "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
     "  --updates N        ML updates per step from the replay memory (default 8)\n"
     "  --c C              H′ consults H where Adv's score + noise < C, after the warm-up (default -0.3)\n"
+    "  --c-end C2         after the warm-up, c moves linearly from C to C2 ...\n"
+    "  --c-steps N        ... over N steps, then stays at C2 (default 500)\n"
     "  --warmup N         steps before that, with H′ consulting H everywhere (default 100)\n"
     "  --alpha A          threshold policy: recurse where S + τε < A + τε′ (default -0.3)\n"
     "  --tau T            temperature of the Gumbel noise of the adversarial policy (default 0.3)\n"
@@ -164,6 +168,8 @@ settings parse(int argc, char** argv) {
       if (!(s.stop_accuracy > 0 && s.stop_accuracy <= 1))
         throw aida::invalid_options("--stop-at takes an accuracy in (0, 1], not '" + v + "'");
     } else if (a == "--c") s.c = parse_real(a, v);
+    else if (a == "--c-end") s.c_end = parse_real(a, v);
+    else if (a == "--c-steps") s.c_steps = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--warmup") s.warmup = parse_count(a, v);
     else if (a == "--alpha") s.alpha = parse_real(a, v);
     else if (a == "--tau") {
@@ -298,8 +304,11 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
     opt.iterate = method == "adversarial" || method == "threshold";
     // H′ consults H while the adversary is untrained, then where it predicts a loss above
     // -c nats (spec §4; the noise keeps some checks where it is confident).
-    opt.threshold = [warmup = cfg.warmup, c = cfg.c](std::size_t step) {
-      return step < warmup ? std::numeric_limits<double>::infinity() : c;
+    opt.threshold = [warmup = cfg.warmup, c = cfg.c, c_end = cfg.c_end.value_or(cfg.c),
+                     span = cfg.c_steps](std::size_t step) {
+      if (step < warmup) return std::numeric_limits<double>::infinity();
+      const double f = std::min(1.0, static_cast<double>(step - warmup) / static_cast<double>(span));
+      return c + f * (c_end - c);
     };
     opt.prime_noise = 0.1;
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
@@ -524,7 +533,9 @@ int main(int argc, char** argv) {
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
               << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n"
-              << "H′: c = " << cfg.c << " after " << cfg.warmup << " warm-up steps; threshold policy α = " << cfg.alpha
+              << "H′: c = " << cfg.c;
+    if (cfg.c_end) std::cout << " moving to " << *cfg.c_end << " over " << cfg.c_steps << " steps";
+    std::cout << " after " << cfg.warmup << " warm-up steps; threshold policy α = " << cfg.alpha
               << "; arg-min τ = " << cfg.tau << "\n";
     const auto start = std::chrono::steady_clock::now();
     const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
