@@ -63,7 +63,7 @@ struct settings {
   std::size_t replay = 4000;  // ML's replay memory (targets); 0: train on each step's targets once
   std::size_t updates = 8;    // ML updates per step from the replay memory
   double stop_accuracy = 0.95;
-  double c = -0.3;            // H′ consults H where Adv predicts ML's log-likelihood below c (nats)
+  double c = -0.03;           // H′ consults H where Adv predicts ML's log-likelihood below c (nats)
   std::size_t warmup = 100;   // steps with H′ consulting H everywhere (c = +inf)
   std::optional<double> c_end;  // if set, c moves linearly from c to c_end over c_steps steps
   std::size_t c_steps = 500;
@@ -89,7 +89,7 @@ const char* usage =
     "  --hidden N         GRU width of ML (default 96)\n"
     "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
     "  --updates N        ML updates per step from the replay memory (default 8)\n"
-    "  --c C              H′ consults H where Adv's score + noise < C, after the warm-up (default -0.3)\n"
+    "  --c C              H′ consults H where Adv's score + noise < C, after the warm-up (default -0.03)\n"
     "  --c-end C2         after the warm-up, c moves linearly from C to C2 ...\n"
     "  --c-steps N        ... over N steps, then stays at C2 (default 500)\n"
     "  --warmup N         steps before that, with H′ consulting H everywhere (default 100)\n"
