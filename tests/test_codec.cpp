@@ -229,6 +229,7 @@ TEST(CodecContext, MalformedRelativeFormsDoNotDecode) {
   EXPECT_FALSE(ctx_codec.decode("nocontext", "/:a|:b"));  // q has no context to restore
   EXPECT_THROW((void)aida::string_codec::with_context('|'), std::invalid_argument);
   EXPECT_THROW((void)aida::string_codec::with_context('^'), std::invalid_argument);
+  EXPECT_THROW((void)aida::string_codec::with_context('\0'), std::invalid_argument);
 }
 
 // Random questions and subquestions over the format's characters, with shared, other and no

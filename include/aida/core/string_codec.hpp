@@ -2,6 +2,7 @@
 /// \file
 /// `aida::string_codec`: the transformation of spec §1 for string questions and answers.
 
+#include <algorithm>
 #include <cstddef>
 #include <optional>
 #include <stdexcept>
@@ -52,8 +53,11 @@ class string_codec {
       : fan_out_(fan_out_marker), fan_in_(fan_in_marker) {}
 
   /// The codec with context separator `sep` (see above). `sep` must not be one of the
-  /// characters the format uses (`\\`, `|`, `=`, the markers): `std::invalid_argument`.
+  /// characters the format uses (`\\`, `|`, `=`, the markers) nor `'\\0'` (which stands for
+  /// "no separator"): `std::invalid_argument`.
   [[nodiscard]] static string_codec with_context(char sep, char fan_out_marker = '^', char fan_in_marker = '&') {
+    if (sep == '\0')
+      throw std::invalid_argument("aida::string_codec: the NUL character cannot be the context separator: it means none");
     if (sep == '\\' || sep == '|' || sep == '=' || sep == fan_out_marker || sep == fan_in_marker)
       throw std::invalid_argument(std::string("aida::string_codec: '") + sep +
                                   "' cannot be the context separator: the format uses it");
@@ -84,11 +88,11 @@ class string_codec {
     out += fan_in_;
     escape_into(out, q);
     out += '|';
-    subquestion_into(out, q, x.question);
+    subquestion_into(out, &q, x.question);
     out += '=';
     escape_into(out, x.answer);
     out += '|';
-    subquestion_into(out, q, y.question);
+    subquestion_into(out, &q, y.question);
     out += '=';
     escape_into(out, y.answer);
     return out;
@@ -131,9 +135,6 @@ class string_codec {
     }
     escape_into(out, sq, true);
   }
-  void subquestion_into(std::string& out, const std::string& q, std::string_view sq) const {
-    subquestion_into(out, &q, sq);
-  }
 
   std::string encode_impl(const std::string* q, const move_type& m) const {
     std::string out;
@@ -144,15 +145,19 @@ class string_codec {
       return out;
     }
     const auto& s = m.get_split();
-    std::string a, b;
-    subquestion_into(a, q, s.first);
-    subquestion_into(b, q, s.second);
-    if (b < a) std::swap(a, b);  // the order of the written forms: symmetric
-    out.reserve(a.size() + b.size() + 2);
     out += '/';
-    out += a;
+    subquestion_into(out, q, s.first);
+    const std::size_t bar = out.size();
     out += '|';
-    out += b;
+    subquestion_into(out, q, s.second);
+    // Symmetric: the smaller written form first. "/a|b" becomes "/b|a" in place: b to the
+    // front ("/b" + "a|"), then the bar before a.
+    const std::string_view written(out);
+    if (written.substr(bar + 1) < written.substr(1, bar - 1)) {
+      const std::size_t b_size = out.size() - bar - 1;
+      std::rotate(out.begin() + 1, out.begin() + static_cast<std::ptrdiff_t>(bar) + 1, out.end());
+      std::rotate(out.begin() + 1 + static_cast<std::ptrdiff_t>(b_size), out.end() - 1, out.end());
+    }
     return out;
   }
 
