@@ -13,6 +13,7 @@
 
 #include "aida/aida.hpp"
 #include "aida/tasks/tasks.hpp"
+#include "support/doubles.hpp"
 #include "support/hch_doubles.hpp"
 #include "support/seed.hpp"
 
@@ -115,19 +116,6 @@ TEST(WildcardTask, FullHchCallsAreThreeTimesTwoToTheDMinusTwo) {
     }
 }
 
-/// A model that replies to listed questions with listed strings ("?" otherwise).
-struct scripted_model {
-  std::map<std::string, std::string> replies;
-  std::string predict(const std::string& x) const { return x; }
-  double log_prob(const std::string&, const std::string&) const { return -1.0; }
-  template <aida::Sampler S>
-  std::string sample(const std::string& o, S&) const { return greedy(o); }
-  std::string greedy(const std::string& o) const {
-    const auto it = replies.find(o);
-    return it == replies.end() ? "?" : it->second;
-  }
-};
-
 // The task's codec leaves out the entries that subquestions share with their question:
 // amplify trains ML on the short relative moves, and distill reads them back.
 TEST(WildcardTask, MovesAreWrittenRelativeToTheQuestionAndReadBack) {
@@ -148,15 +136,13 @@ TEST(WildcardTask, MovesAreWrittenRelativeToTheQuestionAndReadBack) {
 
   // A model that makes exactly these moves: distill decodes the relative split with q's
   // entries and asks the full subquestions.
-  scripted_model ml{{{codec.fan_out_question(q), "/:aa|:ba"},
-                     {"ab1ba2aa4:aa", "4"},
-                     {"ab1ba2aa4:ba", "2"},
-                     {"&ab1ba2aa4:*a|:aa=4|:ba=2", "=6"}}};
-  struct zero_adversary {
-    double score(const std::string&, const std::string&) const { return 0.0; }
-  } adv;
+  aida_test::scripted_world w;
+  w.ml.draws = {{codec.fan_out_question(q), {"/:aa|:ba"}},
+                {"ab1ba2aa4:aa", {"4"}},
+                {"ab1ba2aa4:ba", {"2"}},
+                {"&ab1ba2aa4:*a|:aa=4|:ba=2", {"=6"}}};
   aida::sampler rng(aida_test::seed());
-  const auto d = aida::distill(q, ml, adv, codec, rng);
+  const auto d = aida::distill(q, w.ml, w.adv, codec, rng);
   ASSERT_TRUE(d.nodes[0].fan_out.has_value());
   EXPECT_TRUE(d.nodes[0].fan_out->get_split().same_pair(aida::Split<std::string>{"ab1ba2aa4:aa", "ab1ba2aa4:ba"}));
   EXPECT_EQ(d.nodes[0].answer, std::optional<std::string>("6"));
