@@ -99,7 +99,7 @@ const char* usage =
     "  --jobs N           runs in parallel, one thread each (default: the number of cores);\n"
     "                     the results do not depend on it, the wall times do\n"
     "  --from CSV         no training: the table, summary.csv and accuracy.svg of a curves.csv\n"
-    "                     written earlier (or several concatenated, one header kept)\n"
+    "                     written earlier (or of several concatenated: repeated headers are skipped)\n"
     "  --out DIR          where to write curves.csv, summary.csv, accuracy.svg (default experiment-out)\n"
     "  --help             this text\n";
 
@@ -258,8 +258,8 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
     // the same replay memory and updates per step as the IDA runs, so that it is not held
     // back by less training.
     using target = aida::model_target<std::string, std::string>;
-    std::vector<target> memory, replay;
-    std::size_t memory_next = 0;
+    aida::replay_memory<target> memory(cfg.replay);
+    std::vector<target> replay;
     std::size_t labels = 0;
     for (std::size_t step = 1; step <= cfg.max_steps && labels < cfg.budget; ++step) {
       auto questions = aida::tasks::draw_questions(generator, 8, rng);
@@ -271,14 +271,9 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
       if (cfg.replay == 0) {
         ml.train_step(std::span<const target>(fresh));
       } else {
-        for (auto& t : fresh) {
-          if (memory.size() < cfg.replay) memory.push_back(std::move(t));
-          else memory[memory_next] = std::move(t);
-          memory_next = (memory_next + 1) % cfg.replay;
-        }
+        for (auto& t : fresh) memory.add(std::move(t));
         for (std::size_t u = 0; u < cfg.updates; ++u) {
-          replay.clear();
-          for (std::size_t i = 0; i < 32; ++i) replay.push_back(memory[static_cast<std::size_t>(rng.next() % memory.size())]);
+          memory.draw(replay, 32, rng);
           ml.train_step(std::span<const target>(replay));
         }
       }

@@ -252,6 +252,30 @@ TEST(Train, ReplayMakesSeveralUpdatesFromTheMemoryAndTheAdversaryOneOnFreshTarge
   EXPECT_DOUBLE_EQ(st.model_loss, 0.25);
 }
 
+// The replay memory keeps the most recent items and draws only those, each of them.
+TEST(ReplayMemory, KeepsTheMostRecentAndDrawsUniformlyFromThem) {
+  aida::replay_memory<int> memory(3);
+  for (int i = 1; i <= 5; ++i) memory.add(i);
+  EXPECT_EQ(memory.size(), 3u);
+  aida::sampler rng(aida_test::seed());
+  std::vector<int> out{42};
+  memory.draw(out, 3000, rng);
+  ASSERT_EQ(out.size(), 3000u);  // replaced, not appended to
+  int seen[6] = {};
+  for (int x : out) {
+    ASSERT_GE(x, 3);
+    ASSERT_LE(x, 5);
+    ++seen[x];
+  }
+  for (int x = 3; x <= 5; ++x) EXPECT_NEAR(seen[x], 1000, 150) << x;  // about 6 sd of Binomial(3000, 1/3)
+  // Nothing to draw from: no items, and a memory of capacity 0 holds nothing.
+  aida::replay_memory<int> none(0);
+  none.add(7);
+  EXPECT_TRUE(none.empty());
+  none.draw(out, 5, rng);
+  EXPECT_TRUE(out.empty());
+}
+
 TEST(Train, BadOptionsAreNamed) {
   length_overseer h;
   growing_model ml;

@@ -27,6 +27,41 @@
 
 namespace aida {
 
+/// A replay memory: the most recent `capacity` items, overwritten oldest first, from which
+/// batches are drawn uniformly with replacement. `aida::train` keeps ML's targets in one;
+/// a loop of your own (a supervised baseline, say) can use it the same way.
+template <class T>
+class replay_memory {
+ public:
+  /// A memory of `capacity` items (0: holds nothing).
+  explicit replay_memory(std::size_t capacity) : capacity_(capacity) { items_.reserve(capacity); }
+
+  /// Stores `item`, in place of the oldest one when full; a memory of capacity 0 drops it.
+  void add(T item) {
+    if (capacity_ == 0) return;
+    if (items_.size() < capacity_) items_.push_back(std::move(item));
+    else items_[next_] = std::move(item);
+    next_ = (next_ + 1) % capacity_;
+  }
+
+  /// Replaces the contents of `out` by `n` items drawn uniformly with replacement, one
+  /// `rng.next()` each (none when the memory is empty).
+  template <Sampler S>
+  void draw(std::vector<T>& out, std::size_t n, S& rng) const {
+    out.clear();
+    for (std::size_t i = 0; i < n && !items_.empty(); ++i)
+      out.push_back(items_[static_cast<std::size_t>(rng.next() % items_.size())]);
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return items_.size(); }
+  [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
+
+ private:
+  std::size_t capacity_;
+  std::size_t next_ = 0;
+  std::vector<T> items_;
+};
+
 /// What the trainer knows at any moment; callbacks read it and may set `stop`.
 struct train_state {
   std::size_t step = 0;   ///< steps completed
@@ -162,10 +197,8 @@ train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy,
   episode_for<C, M> ep;
   std::vector<model_target<Q, A>> model_batch;
   std::vector<adversary_target<Q, O>> adversary_batch;
-  std::vector<model_target<Q, A>> memory;  // ring buffer of ML's targets (replay)
-  std::size_t memory_next = 0;
+  replay_memory<model_target<Q, A>> memory(options.replay_capacity);
   std::vector<model_target<Q, A>> replay;
-  memory.reserve(options.replay_capacity);
 
   auto evaluate = [&] {
     state.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
@@ -207,16 +240,10 @@ train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy,
     if (options.replay_capacity == 0) {
       state.model_loss = static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(model_batch)));
     } else {
-      for (auto& t : model_batch) {
-        if (memory.size() < options.replay_capacity) memory.push_back(std::move(t));
-        else memory[memory_next] = std::move(t);
-        memory_next = (memory_next + 1) % options.replay_capacity;
-      }
+      for (auto& t : model_batch) memory.add(std::move(t));
       double loss = 0;
       for (std::size_t u = 0; u < options.updates_per_step; ++u) {
-        replay.clear();
-        for (std::size_t i = 0; i < options.replay_batch && !memory.empty(); ++i)
-          replay.push_back(memory[static_cast<std::size_t>(rng.next() % memory.size())]);
+        memory.draw(replay, options.replay_batch, rng);
         loss += static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(replay)));
       }
       state.model_loss = loss / static_cast<double>(options.updates_per_step);
