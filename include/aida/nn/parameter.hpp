@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 #include <boost/hana/accessors.hpp>
@@ -53,11 +54,25 @@ struct parameter {
 
 namespace detail {
 
+template <class T>
+inline constexpr bool is_std_vector = false;
+template <class T, class Alloc>
+inline constexpr bool is_std_vector<std::vector<T, Alloc>> = true;
+
 template <class Params, class F>
 void for_each_parameter_named(Params& params, std::string& prefix, F& f) {
   using T = std::remove_const_t<Params>;
   if constexpr (std::is_same_v<T, parameter>) {
     f(std::string_view(prefix), params);
+  } else if constexpr (is_std_vector<T>) {
+    // A stack of layers whose depth is chosen at run time: element i is named "<prefix>.i".
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      const std::size_t mark = prefix.size();
+      if (!prefix.empty()) prefix += '.';
+      prefix += std::to_string(i);
+      for_each_parameter_named(params[i], prefix, f);
+      prefix.resize(mark);
+    }
   } else {
     static_assert(boost::hana::Struct<T>::value,
                   "aida::nn::for_each_parameter: a parameter struct must be an aida::nn::parameter or "
@@ -77,7 +92,9 @@ void for_each_parameter_named(Params& params, std::string& prefix, F& f) {
 
 /// Calls `f(std::string_view name, parameter& p)` (or `const parameter&` for a const struct)
 /// for every parameter of a reflected struct, recursively, in declaration order. Names are
-/// dotted paths: `"decoder.gru.w_ih"`.
+/// dotted paths: `"decoder.gru.w_ih"`. A member may also be a `std::vector` of parameters
+/// or of reflected structs (a stack of layers): its elements are named by their index,
+/// `"encoder.0.self.query.weight"`.
 template <class Params, class F>
 void for_each_parameter(Params& params, F&& f) {
   std::string prefix;
