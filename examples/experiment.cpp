@@ -40,6 +40,7 @@
 #include "aida/algorithm/train.hpp"
 #include "aida/io/svg_plot.hpp"
 #include "aida/nn/nn.hpp"
+#include "aida/nn/transformer.hpp"
 #include "aida/tasks/tasks.hpp"
 
 namespace {
@@ -56,10 +57,17 @@ struct settings {
   std::size_t seeds = 2;
   std::size_t budget = 30000;    // overseer calls (labels for the supervised baseline) per run
   std::size_t max_steps = 4000;  // training steps per run
-  int difficulty = 0;            // 0: the task's experiment default
+  int difficulty = -1;           // -1: the task's experiment default
   std::size_t held_out = 200;
   std::size_t eval_every = 25;
-  std::size_t hidden = 96;
+  std::string model = "gru";      // gru | transformer
+  std::size_t hidden = 96;        // GRU width
+  std::size_t width = 64;         // Transformer: d_model, heads, layers (each side), feed-forward
+  std::size_t heads = 4;
+  std::size_t layers = 2;
+  std::size_t ff = 256;
+  double lr = 0;                  // ML's Adam step size; 0: the model's default
+  std::size_t batch = 32;         // ML's batch drawn from the replay memory
   std::size_t replay = 4000;  // ML's replay memory (targets); 0: train on each step's targets once
   std::size_t updates = 8;    // ML updates per step from the replay memory
   double stop_accuracy = 0.95;
@@ -72,6 +80,9 @@ struct settings {
   std::size_t jobs = default_jobs();  // runs in parallel
   std::string out = "experiment-out";
   std::string from;  // a curves.csv to report on instead of training
+  bool verbose = false;  // print every evaluation as it happens
+  bool curriculum = false;   // train on questions of every difficulty up to the held-out one
+  std::size_t labels = 8;    // supervised: fresh labels a step
 };
 
 const char* usage =
@@ -86,7 +97,12 @@ const char* usage =
     "  --difficulty D     question size (default: the task's experiment default)\n"
     "  --held-out N       held-out questions (default 200)\n"
     "  --eval-every N     steps between evaluations (default 25)\n"
+    "  --model M          gru | transformer: ML and Adv of the reference backend (default gru)\n"
     "  --hidden N         GRU width of ML (default 96)\n"
+    "  --width N          Transformer: d_model of ML (default 64); --heads N (4), --layers N\n"
+    "                     encoder and decoder layers each (2), --ff N feed-forward width (256)\n"
+    "  --lr R             ML's Adam step size (default: the model's own, 3e-3 GRU, 1e-3 Transformer)\n"
+    "  --batch N          ML's batch drawn from the replay memory per update (default 32)\n"
     "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
     "  --updates N        ML updates per step from the replay memory (default 8)\n"
     "  --c C              H′ consults H where Adv's score + noise < C, after the warm-up (default -0.03)\n"
@@ -100,6 +116,10 @@ const char* usage =
     "                     the results do not depend on it, the wall times do\n"
     "  --from CSV         no training: the table, summary.csv and accuracy.svg of a curves.csv\n"
     "                     written earlier (or of several concatenated: repeated headers are skipped)\n"
+    "  --curriculum 1     train on questions of every difficulty from the task's least up to\n"
+    "                     --difficulty, drawn uniformly (held-out questions stay at --difficulty)\n"
+    "  --labels N         supervised: fresh labels a step (default 8)\n"
+    "  --verbose 1        print every evaluation (method, seed, step, calls, accuracy) as it happens\n"
     "  --out DIR          where to write curves.csv, summary.csv, accuracy.svg (default experiment-out)\n"
     "  --help             this text\n";
 
@@ -161,6 +181,17 @@ settings parse(int argc, char** argv) {
     else if (a == "--held-out") s.held_out = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--eval-every") s.eval_every = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--hidden") s.hidden = std::max<std::size_t>(1, parse_count(a, v));
+    else if (a == "--model") {
+      if (v != "gru" && v != "transformer") throw aida::invalid_options("--model takes gru or transformer, not '" + v + "'");
+      s.model = v;
+    } else if (a == "--width") s.width = parse_count(a, v);
+    else if (a == "--heads") s.heads = parse_count(a, v);
+    else if (a == "--layers") s.layers = parse_count(a, v);
+    else if (a == "--ff") s.ff = parse_count(a, v);
+    else if (a == "--lr") {
+      s.lr = parse_real(a, v);
+      if (!(s.lr > 0)) throw aida::invalid_options("--lr takes a step size > 0, not '" + v + "'");
+    } else if (a == "--batch") s.batch = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--replay") s.replay = parse_count(a, v);
     else if (a == "--updates") s.updates = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--stop-at") {
@@ -177,6 +208,9 @@ settings parse(int argc, char** argv) {
       if (!(s.tau > 0)) throw aida::invalid_options("--tau takes a temperature > 0, not '" + v + "'");
     } else if (a == "--jobs") s.jobs = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--out") s.out = v;
+    else if (a == "--verbose") s.verbose = parse_count(a, v) != 0;
+    else if (a == "--curriculum") s.curriculum = parse_count(a, v) != 0;
+    else if (a == "--labels") s.labels = std::max<std::size_t>(1, parse_count(a, v));
     else if (a == "--from") s.from = v;
     else throw aida::invalid_options("unknown option " + a + " (see --help)");
   }
@@ -208,12 +242,23 @@ struct run_result {
   [[nodiscard]] double final_accuracy() const { return curve.empty() ? 0 : curve.back().accuracy; }
 };
 
+/// With --verbose: one line per evaluation, on standard error, as it happens.
+void print_progress(const run_result& run, const point& p) {
+  std::ostringstream line;
+  line << "    " << run.method << " seed " << run.seed << " step " << p.step << ": " << p.calls
+       << (run.method == "supervised" ? " labels, " : " calls, ") << std::fixed << std::setprecision(1)
+       << 100 * p.accuracy << "% after " << p.seconds << " s\n";
+  std::cerr << line.str() << std::flush;
+}
+
 /// Records the curve at every evaluation and stops at the budget.
 struct curve_recorder {
   run_result* run;
   std::size_t budget;
+  bool verbose = false;
   void on_evaluate(aida::train_state& s) const {
     run->curve.push_back({s.step, s.overseer.total(), s.accuracy, s.seconds});
+    if (verbose) print_progress(*run, run->curve.back());
   }
   void on_step(aida::train_state& s) const {
     if (s.overseer.total() >= budget) s.request_stop("budget");
@@ -233,22 +278,11 @@ int experiment_difficulty() {
 /// Trains one method at one seed on `task`. Everything a run touches is its own (models,
 /// sampler, copies of the generator, overseer and evaluator), so runs may go in parallel
 /// and a run's result depends only on its method and seed.
-template <class Task, class Generator, class Evaluator>
-run_result run_one(const Task& task, Generator generator, Evaluator evaluator, const std::string& method,
-                   std::uint64_t seed, const settings& cfg) {
+template <class Task, class Generator, class Evaluator, class ML, class Adv>
+run_result run_with(const Task& task, Generator generator, Evaluator evaluator, const std::string& method,
+                    std::uint64_t seed, const settings& cfg, ML& ml, Adv& adv) {
   auto overseer = task.overseer();
   const auto codec = task.codec();
-  aida::nn::char_model_config mc;
-  mc.charset = task.charset();
-  mc.hidden = cfg.hidden;
-  mc.max_answer_length = 24;
-  mc.seed = seed;
-  aida::nn::char_model ml(mc);
-  aida::nn::adversary_config ac;
-  ac.charset = task.charset();
-  ac.model_output_size = ml.output_size();
-  ac.seed = seed + 1000;
-  aida::nn::adversary_model adv(ac);
   aida::sampler rng(seed);
 
   run_result run{method, seed, {}, 0, 0, 0};
@@ -262,7 +296,7 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
     std::vector<target> replay;
     std::size_t labels = 0;
     for (std::size_t step = 1; step <= cfg.max_steps && labels < cfg.budget; ++step) {
-      auto questions = aida::tasks::draw_questions(generator, 8, rng);
+      auto questions = aida::tasks::draw_questions(generator, cfg.labels, rng);
       auto labelled = task.evaluator(questions);
       std::vector<target> fresh;
       for (std::size_t i = 0; i < questions.size(); ++i)
@@ -273,7 +307,7 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
       } else {
         for (auto& t : fresh) memory.add(std::move(t));
         for (std::size_t u = 0; u < cfg.updates; ++u) {
-          memory.draw(replay, 32, rng);
+          memory.draw(replay, cfg.batch, rng);
           ml.train_step(std::span<const target>(replay));
         }
       }
@@ -281,6 +315,7 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
         const double acc = evaluator.accuracy([&](const std::string& q) { return ml.greedy(ml.predict(q)); });
         const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         run.curve.push_back({step, labels, acc, secs});
+        if (cfg.verbose) print_progress(run, run.curve.back());
         run.steps = step;
         if (acc >= cfg.stop_accuracy) break;
       }
@@ -293,7 +328,7 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
     opt.eval_every = cfg.eval_every;
     opt.replay_capacity = cfg.replay;
     opt.updates_per_step = cfg.updates;
-    opt.replay_batch = 32;
+    opt.replay_batch = cfg.batch;
     opt.amplify.max_depth = 8;
     opt.amplify.max_rounds = 6;
     opt.iterate = method == "adversarial" || method == "threshold";
@@ -307,7 +342,7 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
     };
     opt.prime_noise = 0.1;
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
-    curve_recorder rec{&run, cfg.budget};
+    curve_recorder rec{&run, cfg.budget, cfg.verbose};
     aida::train_state st;
     if (method == "adversarial")
       st = aida::train(generator, overseer, ml, adv, codec, aida::gumbel_argmin{cfg.tau}, evaluator, rng, opt, rec, stop);
@@ -325,9 +360,74 @@ run_result run_one(const Task& task, Generator generator, Evaluator evaluator, c
   return run;
 }
 
+/// The GRU pair (`char_model`, `adversary_model`) of the reference backend.
+template <class Task>
+auto make_gru_pair(const Task& task, std::uint64_t seed, const settings& cfg) {
+  aida::nn::char_model_config mc;
+  mc.charset = task.charset();
+  mc.hidden = cfg.hidden;
+  mc.max_answer_length = 24;
+  if (cfg.lr > 0) mc.learning_rate = static_cast<float>(cfg.lr);
+  mc.seed = seed;
+  aida::nn::char_model ml(mc);
+  aida::nn::adversary_config ac;
+  ac.charset = task.charset();
+  ac.model_output_size = ml.output_size();
+  ac.seed = seed + 1000;
+  return std::pair{std::move(ml), aida::nn::adversary_model(ac)};
+}
+
+/// The Transformer pair (`transformer_model`, `transformer_adversary`).
+template <class Task>
+auto make_transformer_pair(const Task& task, std::uint64_t seed, const settings& cfg) {
+  aida::nn::transformer_config mc;
+  mc.charset = task.charset();
+  mc.width = cfg.width;
+  mc.heads = cfg.heads;
+  mc.encoder_layers = cfg.layers;
+  mc.decoder_layers = cfg.layers;
+  mc.feed_forward = cfg.ff;
+  mc.max_answer_length = 24;
+  if (cfg.lr > 0) mc.learning_rate = static_cast<float>(cfg.lr);
+  mc.seed = seed;
+  aida::nn::transformer_model ml(mc);
+  aida::nn::transformer_adversary_config ac;
+  ac.charset = task.charset();
+  ac.model_output_size = ml.output_size();
+  ac.max_question_length = mc.max_question_length;
+  ac.seed = seed + 1000;
+  return std::pair{std::move(ml), aida::nn::transformer_adversary(ac)};
+}
+
+template <class Task, class Generator, class Evaluator>
+run_result run_one(const Task& task, Generator generator, Evaluator evaluator, const std::string& method,
+                   std::uint64_t seed, const settings& cfg) {
+  if (cfg.model == "transformer") {
+    auto [ml, adv] = make_transformer_pair(task, seed, cfg);
+    return run_with(task, std::move(generator), std::move(evaluator), method, seed, cfg, ml, adv);
+  }
+  auto [ml, adv] = make_gru_pair(task, seed, cfg);
+  return run_with(task, std::move(generator), std::move(evaluator), method, seed, cfg, ml, adv);
+}
+
+template <class Task, class Generator, class Evaluator>
+std::vector<run_result> run_jobs(const Task& task, const Generator& generator, const Evaluator& evaluator,
+                                 const settings& cfg);
+
+/// Questions of several difficulties, each drawn with equal probability (a curriculum in
+/// which the easy questions never go away).
+template <class Generator>
+struct mixed_source {
+  std::vector<Generator> generators;
+  template <aida::Sampler S>
+  std::string next(S& rng) {
+    return generators[static_cast<std::size_t>(rng.next() % generators.size())].next(rng);
+  }
+};
+
 template <class Task>
 std::vector<run_result> run_task(const Task& task, const settings& cfg) {
-  const int difficulty = cfg.difficulty > 0 ? cfg.difficulty : experiment_difficulty<Task>();
+  const int difficulty = cfg.difficulty >= 0 ? cfg.difficulty : experiment_difficulty<Task>();
   const auto generator = task.generator(difficulty);
   // The held-out set is the same for every method and seed.
   aida::sampler held_rng(0x5eedULL);
@@ -347,6 +447,17 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg) {
               << 100 * best_accuracy << "% on the held-out set\n";
   }
 
+  if (!cfg.curriculum) return run_jobs(task, generator, evaluator, cfg);
+  mixed_source<std::remove_const_t<decltype(generator)>> mixed;
+  for (int d = Task::min_difficulty; d <= difficulty; ++d) mixed.generators.push_back(task.generator(d));
+  std::cout << "curriculum: training questions of difficulties " << Task::min_difficulty << " to " << difficulty
+            << ", drawn uniformly\n";
+  return run_jobs(task, mixed, evaluator, cfg);
+}
+
+template <class Task, class Generator, class Evaluator>
+std::vector<run_result> run_jobs(const Task& task, const Generator& generator, const Evaluator& evaluator,
+                                 const settings& cfg) {
   struct job {
     std::string method;
     std::uint64_t seed;
@@ -528,6 +639,12 @@ int main(int argc, char** argv) {
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
               << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n"
+              << "model: " << (cfg.model == "gru" ? "GRU, hidden " + std::to_string(cfg.hidden)
+                                                   : "Transformer, width " + std::to_string(cfg.width) + ", " +
+                                                         std::to_string(cfg.heads) + " heads, " +
+                                                         std::to_string(cfg.layers) + "+" + std::to_string(cfg.layers) +
+                                                         " layers, feed-forward " + std::to_string(cfg.ff))
+              << "\n"
               << "H′: c = " << cfg.c;
     if (cfg.c_end) std::cout << " moving to " << *cfg.c_end << " over " << cfg.c_steps << " steps";
     std::cout << " after " << cfg.warmup << " warm-up steps; threshold policy α = " << cfg.alpha
