@@ -8,9 +8,7 @@
 #include <cmath>
 #include <cstddef>
 #include <ostream>
-#include <span>
 #include <string>
-#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -20,18 +18,19 @@
 
 namespace aida::io {
 
-/// Options of the DOT export.
+/// Options of the DOT export. They own their data (a title built in a temporary cannot
+/// dangle).
 struct dot_options {
   /// Characters of a question or answer shown in a label before it is cut with `…`.
   std::size_t max_label_chars = 60;
   /// A node to mark as the fault (for example `audit_result::faulty`); `no_node` for none.
   std::size_t highlight = no_node;
   /// Nodes to number in the order they were checked (for example `audit_result::checked`).
-  std::span<const std::size_t> checked = {};
+  std::vector<std::size_t> checked = {};
   /// Draw subanswers that were drawn from ML without recursion as dashed leaves.
   bool show_model_subanswers = true;
   /// The graph's title; the legend follows it.
-  std::string_view title = "aida tree";
+  std::string title = "aida tree";
 };
 
 namespace detail {
