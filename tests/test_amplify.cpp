@@ -263,6 +263,12 @@ TEST(AmplifyLosses, AbsoluteAdversaryLoss) {
                                 {.adversary_loss_form = aida::adversary_loss::absolute});
   EXPECT_DOUBLE_EQ(ep.losses.adv[static_cast<int>(aida::target_kind::fan_out)], 1.5);
   EXPECT_DOUBLE_EQ(ep.losses.adv[static_cast<int>(aida::target_kind::answer)], 2.75);
+  // The form reaches training: every adversary target carries it.
+  ASSERT_FALSE(ep.adversary_targets.empty());
+  for (const auto& t : ep.adversary_targets) EXPECT_EQ(t.form, aida::adversary_loss::absolute);
+  aida::sampler rng2(aida_test::seed());
+  const auto sq = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{}, rng2);
+  for (const auto& t : sq.adversary_targets) EXPECT_EQ(t.form, aida::adversary_loss::squared);
 }
 
 // The sign convention (spec §2): Adv predicts −L, so an adversary whose score equals ML's
