@@ -58,11 +58,17 @@ if(MODE STREQUAL "find_package")
   # The installed files a user relies on.
   foreach(f include/aida/aida.hpp include/aida/core/concepts.hpp include/aida/algorithm/amplify.hpp
             share/cmake/aida/aidaConfig.cmake share/cmake/aida/aidaConfigVersion.cmake
-            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc)
+            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc share/aida/tree-schema.json)
     if(NOT EXISTS "${prefix}/${f}")
       message(FATAL_ERROR "install test: ${f} was not installed into ${prefix}")
     endif()
   endforeach()
+  # The tree export's JSON Schema, for tools that validate exported trees, is the docs' one.
+  file(READ "${prefix}/share/aida/tree-schema.json" installed_schema)
+  file(READ "${SOURCE_DIR}/docs/tree-schema.json" source_schema)
+  if(NOT installed_schema STREQUAL source_schema)
+    message(FATAL_ERROR "install test: share/aida/tree-schema.json differs from docs/tree-schema.json")
+  endif()
   file(READ "${prefix}/share/pkgconfig/aida.pc" pc)
   foreach(line "Name: aida" "prefix=${prefix}" "Cflags: -I\${includedir}")
     string(FIND "${pc}" "${line}" at)
