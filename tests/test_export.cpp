@@ -630,6 +630,24 @@ TEST(DotExport, OptionsOwnATitleAndCheckOrderBuiltInTemporaries) {
   EXPECT_NE(dot.find("check 2"), std::string::npos);
 }
 
+// The colour scale is relative to the tree, so the legend states the range of its scores.
+TEST(DotExport, TheLegendStatesTheScoreRangeOfTheColourScale) {
+  aida::sampler rng(aida_test::seed());
+  const auto ep = amplified("abcdefgh", rng);
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  for (double s : aida::io::detail::node_scores(ep))
+    if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
+  for (const auto& r : ep.rounds)
+    for (double s : r.scores)
+      if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
+  ASSERT_LT(lo, hi);
+  std::string range;
+  aida::io::detail::append_fixed(range, lo);
+  range += " (lowest of this tree) to white = ";
+  aida::io::detail::append_fixed(range, hi);
+  EXPECT_NE(aida::io::to_dot(ep).find("red = " + range), std::string::npos) << range;
+}
+
 TEST(DotExport, EveryNodeIsDrawnAndOverseerCallsAndLowScoresStandOut) {
   aida::sampler rng(aida_test::seed());
   const auto ep = amplified("abcdefghijklmnop", rng);

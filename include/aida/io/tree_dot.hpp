@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <ostream>
 #include <string>
 #include <system_error>
@@ -92,8 +93,13 @@ void append_dot(std::string& out, const T& tree, const dot_options& options = {}
 
   out += "digraph aida_tree {\n  graph [fontname=\"Helvetica\", fontsize=10, labelloc=t, label=\"";
   append_dot_escaped(out, options.title, 200);
-  out += "\\nfill: adversary score (red = lowest), blue border: overseer call, dark red: fault, "
-         "dashed: subanswer drawn from ML\"];\n"
+  // The fill is relative to this tree's scores: the legend states their range, so a tree
+  // whose scores are all near 0 is not read as alarming.
+  out += "\\nfill: adversary score, red = ";
+  detail::append_fixed(out, lo <= hi ? lo : std::numeric_limits<double>::quiet_NaN());
+  out += " (lowest of this tree) to white = ";
+  detail::append_fixed(out, lo <= hi ? hi : std::numeric_limits<double>::quiet_NaN());
+  out += "; blue border: overseer call, dark red: fault, dashed: subanswer drawn from ML\"];\n"
          "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=9];\n"
          "  edge [fontname=\"Helvetica\", fontsize=8];\n";
 
