@@ -202,7 +202,7 @@ TEST(AmplifyCalls, UsesPredictBatchWhenTheModelHasIt) {
   EXPECT_EQ(ep.counts.model_calls, w.log.starting_with("ML(").size() + 2);
 
   ml.batch_size_returned = 1;
-  EXPECT_THROW((void)aida::amplify(Q("q"), w.h, ml, w.adv, w.codec, aida::gumbel_argmin{}, rng), aida::error);
+  EXPECT_THROW((void)aida::amplify(Q("q"), w.h, ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng), aida::error);
 }
 
 // ---- losses against hand-computed numbers ---------------------------------------------
@@ -216,7 +216,7 @@ TEST(AmplifyLosses, MatchHandComputedValues) {
   w.ml.log_probs = {{{"^q", "=x"}, -2.0}, {{"q", "x"}, -0.25}};
   w.adv.scores = {{"^q", -0.5}, {"q", -3.0}};
   aida::sampler rng(aida_test::seed());
-  const auto ep = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{}, rng);
+  const auto ep = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng);
 
   constexpr auto answer = static_cast<int>(aida::target_kind::answer);
   constexpr auto fan_out = static_cast<int>(aida::target_kind::fan_out);
@@ -259,10 +259,16 @@ TEST(AmplifyLosses, AbsoluteAdversaryLoss) {
   w.ml.log_probs = {{{"^q", "=x"}, -2.0}, {{"q", "x"}, -0.25}};
   w.adv.scores = {{"^q", -0.5}, {"q", -3.0}};
   aida::sampler rng(aida_test::seed());
-  const auto ep = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{}, rng,
+  const auto ep = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng,
                                 {.adversary_loss_form = aida::adversary_loss::absolute});
   EXPECT_DOUBLE_EQ(ep.losses.adv[static_cast<int>(aida::target_kind::fan_out)], 1.5);
   EXPECT_DOUBLE_EQ(ep.losses.adv[static_cast<int>(aida::target_kind::answer)], 2.75);
+  // The form reaches training: every adversary target carries it.
+  ASSERT_FALSE(ep.adversary_targets.empty());
+  for (const auto& t : ep.adversary_targets) EXPECT_EQ(t.form, aida::adversary_loss::absolute);
+  aida::sampler rng2(aida_test::seed());
+  const auto sq = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng2);
+  for (const auto& t : sq.adversary_targets) EXPECT_EQ(t.form, aida::adversary_loss::squared);
 }
 
 // The sign convention (spec §2): Adv predicts −L, so an adversary whose score equals ML's
@@ -274,11 +280,11 @@ TEST(AmplifyLosses, PerfectAdversaryScoresTheLogProbAndHasZeroLoss) {
     w.ml.log_probs = {{{"^q", "=x"}, lp}, {{"q", "x"}, lp}};
     w.adv.scores = {{"^q", lp}, {"q", lp}};  // score == log_prob == −L
     aida::sampler rng(aida_test::seed());
-    const auto perfect = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{}, rng);
+    const auto perfect = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng);
     EXPECT_EQ(perfect.losses.adv_total(), 0.0) << "log_prob " << lp;
 
     w.adv.scores = {{"^q", -lp}, {"q", -lp}};  // predicting +L is wrong by 2L: (2L)² each
-    const auto wrong = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{}, rng);
+    const auto wrong = aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng);
     EXPECT_DOUBLE_EQ(wrong.losses.adv_total(), 2 * (2 * lp) * (2 * lp)) << "log_prob " << lp;
   }
 }
@@ -448,7 +454,7 @@ TEST(AmplifyErrors, PositiveLogProbAndNonFiniteScoreAreErrors) {
     w.adv.scores = {{"b", std::numeric_limits<double>::infinity()}};
     aida::sampler rng(aida_test::seed());
     try {
-      (void)aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{}, rng);
+      (void)aida::amplify(Q("q"), w.h, w.ml, w.adv, w.codec, aida::gumbel_argmin{.temperature = 1.0}, rng);
       FAIL() << "no aida::error";
     } catch (const aida::error& e) {
       EXPECT_NE(std::string(e.what()).find("question \"b\""), std::string::npos) << e.what();

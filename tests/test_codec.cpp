@@ -125,6 +125,41 @@ TEST(CodecFormat, QuestionsAndMarkers) {
 
 // ---- totality of decode -------------------------------------------------------------
 
+// alphabet() is exactly the characters the codec writes besides its input's: every string it
+// writes from inputs over "ab:" and its own characters is over "ab:" + alphabet(), and each
+// character of alphabet() is written.
+TEST(CodecFormat, AlphabetIsWhatTheCodecWrites) {
+  EXPECT_EQ(aida::string_codec{}.alphabet(), "&/=\\^|");
+  EXPECT_EQ(aida::string_codec('<', '>').alphabet(), "/<=>\\|");
+  EXPECT_EQ(aida::string_codec::with_context(':').alphabet(), "&/:=\\^|");
+  aida::sampler rng(aida_test::seed());
+  for (const auto& c : {aida::string_codec{}, aida::string_codec('<', '>'), aida::string_codec::with_context(':')}) {
+    const std::string alphabet = c.alphabet();
+    const std::string input = "ab:";
+    std::string seen;
+    auto check = [&](const std::string& s) {
+      for (char ch : s) {
+        const bool written = alphabet.find(ch) != std::string::npos;
+        ASSERT_TRUE(written || input.find(ch) != std::string::npos) << "'" << ch << "' in " << s;
+        if (written) seen += ch;
+      }
+    };
+    // Inputs may hold the codec's own characters too: answers drawn from a model can, and the
+    // codec escapes them.
+    const std::string base = input + alphabet;
+    for (int i = 0; i < 300; ++i) {
+      const std::string q = "a:" + random_string(rng, base, 4), x = "a:" + random_string(rng, base, 3) + "a",
+                        y = random_string(rng, base, 4) + "b", ax = random_string(rng, base, 3),
+                        ay = random_string(rng, base, 3);
+      check(c.fan_out_question(q));
+      check(c.fan_in_question(q, {x, ax}, {y, ay}));
+      check(c.encode(move_t::answer(ax)));
+      check(c.encode(q, move_t::split(x, y)));
+    }
+    for (char ch : alphabet) EXPECT_NE(seen.find(ch), std::string::npos) << "'" << ch << "' is never written";
+  }
+}
+
 TEST(CodecMalformed, ListedEdgeCasesDecodeToNullopt) {
   for (const std::string s : {"", "x", "/a", "/|b", "/a|b|c", "/a\\", "/a\\q|b", "/a=b|c", "/", "/|",
                               "/a|", "\\", "|a|b", "^q", "&q|a=1|b=2", "/a|b=", "/a|\\"})

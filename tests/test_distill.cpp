@@ -78,6 +78,9 @@ TEST(Distill, LossesAndTargetsMatchHandComputedValues) {
     const auto abs_ep = aida::distill(Q("q"), w.ml, w.adv, w.codec, rng2,
                                       {.adversary_loss_form = aida::adversary_loss::absolute});
     EXPECT_DOUBLE_EQ(abs_ep.losses.adv[answer], sc.absolute);
+    ASSERT_EQ(abs_ep.adversary_targets.size(), 1u);
+    EXPECT_EQ(abs_ep.adversary_targets[0].form, aida::adversary_loss::absolute);
+    EXPECT_EQ(ep.adversary_targets[0].form, aida::adversary_loss::squared);
   }
 }
 

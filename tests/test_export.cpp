@@ -599,10 +599,9 @@ TEST(DotExport, GraphvizAcceptsTheGraphOfAnyQuestionTextWithoutWarnings) {
   for (const auto& q : hostile) {
     SCOPED_TRACE(q);
     const auto t = unfolded(q, rng);
-    const std::size_t checked[] = {0, 1};
     aida::io::dot_options opt;
     opt.highlight = t.nodes.size() - 1;
-    opt.checked = checked;
+    opt.checked = {0, 1};
     opt.title = q;  // the title is user text too
     auto [status, diagnostics] = run_dot(aida::io::to_dot(t, opt), "unfolded" + std::to_string(k));
     EXPECT_EQ(status, 0) << diagnostics;
@@ -611,6 +610,42 @@ TEST(DotExport, GraphvizAcceptsTheGraphOfAnyQuestionTextWithoutWarnings) {
     EXPECT_EQ(s2, 0) << d2;
     EXPECT_EQ(d2, "");
   }
+}
+
+// Options own their data: a title and a check order built in temporaries (which a
+// string_view or span would leave dangling: AddressSanitizer's stack-use-after-scope in the
+// asan preset) are still there when the graph is drawn.
+TEST(DotExport, OptionsOwnATitleAndCheckOrderBuiltInTemporaries) {
+  aida::sampler rng(aida_test::seed());
+  const std::string q = "abcdefgh";
+  const auto t = unfolded(q, rng);
+  aida::io::dot_options opt;
+  opt.title = "tree of " + q;
+  opt.checked = std::vector<std::size_t>{1, 0};
+  const aida::io::dot_options copy = opt;  // a copy owns its own title too
+  opt.title.assign(opt.title.size(), 'x');
+  const std::string dot = aida::io::to_dot(t, copy);
+  EXPECT_NE(dot.find("label=\"tree of abcdefgh\\n"), std::string::npos) << dot.substr(0, 300);
+  EXPECT_NE(dot.find("check 1"), std::string::npos);
+  EXPECT_NE(dot.find("check 2"), std::string::npos);
+}
+
+// The colour scale is relative to the tree, so the legend states the range of its scores.
+TEST(DotExport, TheLegendStatesTheScoreRangeOfTheColourScale) {
+  aida::sampler rng(aida_test::seed());
+  const auto ep = amplified("abcdefgh", rng);
+  double lo = HUGE_VAL, hi = -HUGE_VAL;
+  for (double s : aida::io::detail::node_scores(ep))
+    if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
+  for (const auto& r : ep.rounds)
+    for (double s : r.scores)
+      if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
+  ASSERT_LT(lo, hi);
+  std::string range;
+  aida::io::detail::append_fixed(range, lo);
+  range += " (lowest of this tree) to white = ";
+  aida::io::detail::append_fixed(range, hi);
+  EXPECT_NE(aida::io::to_dot(ep).find("red = " + range), std::string::npos) << range;
 }
 
 TEST(DotExport, EveryNodeIsDrawnAndOverseerCallsAndLowScoresStandOut) {

@@ -130,6 +130,72 @@ TEST(NnAdversary, WholeModelGradientMatchesFiniteDifferences) {
   EXPECT_TRUE(res.ok) << res.worst;
 }
 
+// spec §2's absolute form |Adv + L|, alone and mixed with squared targets in one batch: the
+// loss is the mean of each target's own error, and its gradient matches finite differences.
+TEST(NnAdversary, AbsoluteFormLossAndGradient) {
+  nn::adversary_config c = small_adversary(aida_test::seed(), 3);
+  c.embedding = 3;
+  c.hidden = 4;
+  c.mlp_hidden = 5;
+  c.output_scale = 1;
+  nn::adversary_model adv(c);
+  aida::sampler rng(aida_test::seed());
+  auto out = [&] {
+    nn::tensor v(1, 3);
+    for (Eigen::Index i = 0; i < 3; ++i) v(0, i) = static_cast<float>(rng.uniform() - 0.5);
+    return nn::embedding_vector{v};
+  };
+  constexpr auto abs = aida::adversary_loss::absolute, sq = aida::adversary_loss::squared;
+  const auto fan_in = aida::target_kind::fan_in;
+  // Targets far (several nats) from the initial scores: |x| is smooth there.
+  const std::vector<adv_target> absolute{{"abc", out(), -4.5, 0, fan_in, abs}, {"", out(), -3.2, 0, fan_in, abs},
+                                         {"d", out(), -6.0, 0, fan_in, abs}};
+  const std::vector<adv_target> mixed{{"abc", out(), -4.5, 0, fan_in, abs}, {"", out(), -3.2, 0, fan_in, sq},
+                                      {"d", out(), -6.0, 0, fan_in, abs}, {"ab", out(), -1.0, 0, fan_in, sq}};
+  for (const auto* batch : {&absolute, &mixed}) {
+    double expected = 0;
+    for (const auto& t : *batch) {
+      const double e = adv.score(t.query, t.output) - t.target;
+      expected += (t.form == abs ? std::abs(e) : e * e) / static_cast<double>(batch->size());
+    }
+    nn::tape& tp = nn::tape::local();
+    {
+      nn::tape_scope scope(tp);
+      EXPECT_NEAR(adv.loss(tp, *batch).item(), expected, 1e-4 * (1 + expected));
+    }
+    std::vector<nn::parameter*> ps;
+    nn::for_each_parameter(adv.parameters(), [&](std::string_view, nn::parameter& p) { ps.push_back(&p); });
+    const auto res = nn::check_gradients(std::span<nn::parameter* const>(ps), [&](nn::tape& t) { return adv.loss(t, *batch); });
+    EXPECT_TRUE(res.ok) << res.worst;
+  }
+}
+
+// The loss form changes what is learned: two adversaries from the same initialisation,
+// trained on the same targets, one by squared and one by absolute error, end with different
+// parameters, and the absolute one is nearer the median of targets with an outlier.
+TEST(NnAdversary, TheLossFormChangesWhatIsLearned) {
+  const nn::embedding_vector o{nn::tensor::Zero(1, 2)};
+  auto targets = [&](aida::adversary_loss form) {
+    // One question, nine targets −1 and one outlier −21: the mean is −3, the median −1.
+    std::vector<adv_target> out(10, adv_target{"ab", o, -1.0, 0, aida::target_kind::answer, form});
+    out[0].target = -21.0;
+    return out;
+  };
+  nn::adversary_config c = small_adversary(aida_test::seed(), 2);
+  c.learning_rate = 1e-2f;
+  nn::adversary_model squared(c), absolute(c);
+  const auto sq = targets(aida::adversary_loss::squared), ab = targets(aida::adversary_loss::absolute);
+  for (int step = 0; step < 400; ++step) {
+    squared.train_step(sq);
+    absolute.train_step(ab);
+  }
+  const double s_sq = squared.score("ab", o), s_ab = absolute.score("ab", o);
+  std::cout << "trained scores: squared " << s_sq << ", absolute " << s_ab << "\n";
+  EXPECT_NEAR(s_sq, -3.0, 0.5);  // the mean
+  EXPECT_NEAR(s_ab, -1.0, 0.5);  // the median
+  EXPECT_NE(squared.parameters().head.output.weight.value, absolute.parameters().head.output.weight.value);
+}
+
 TEST(NnAdversary, ScoreBatchEqualsScore) {
   nn::adversary_model adv(small_adversary(1, 2));
   const std::vector<std::string> qs{"ab", "", "dcba"};

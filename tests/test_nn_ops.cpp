@@ -133,6 +133,24 @@ TEST_F(NnOps, MseGradient) {
   expect_gradients({&p}, [&](nn::tape& t) { return nn::mse(t.param(p), target); });
 }
 
+TEST_F(NnOps, MaeGradient) {
+  auto p = random_param(rng, 4, 2);
+  const auto target = random_tensor(rng, 4, 2);
+  // Central differences straddle the kink of |x| only within eps = 1e-2 of the target.
+  for (Eigen::Index i = 0; i < p.size(); ++i)
+    if (std::abs(p.value.data()[i] - target.data()[i]) < 0.05f) p.value.data()[i] = target.data()[i] + 0.1f;
+  expect_gradients({&p}, [&](nn::tape& t) { return nn::mae(t.param(p), target); });
+}
+
+TEST_F(NnOps, MaeValue) {
+  nn::tape& t = nn::tape::local();
+  nn::tape_scope scope(t);
+  nn::tensor pred(1, 3), target(1, 3);
+  pred << 1.0f, -2.0f, 0.5f;
+  target << 0.0f, 1.0f, 0.5f;
+  EXPECT_FLOAT_EQ(nn::mae(t.constant(pred), target).item(), 4.0f / 3.0f);
+}
+
 TEST_F(NnOps, GruSequenceGradient) {
   const Eigen::Index B = 3, H = 4, T = 3;
   auto x = random_param(rng, T * B, 3 * H), h0 = random_param(rng, B, H, 0.5), w = random_param(rng, H, 3 * H, 0.5),

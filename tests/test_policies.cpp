@@ -37,6 +37,8 @@ double five_sigma(double p, int total) { return 5 * std::sqrt(p * (1 - p) / tota
 // ---- gumbel_argmin (the post's policy) ----------------------------------------------
 
 TEST(GumbelArgmin, AtTemperatureZeroIsTheArgminAndDrawsNothing) {
+  static_assert(aida::gumbel_argmin{}.temperature == 0.3);  // the experiment's τ (docs/results/)
+  static_assert(aida::warmup_schedule{2, 5.0, -1.0}(1) == 5.0 && aida::warmup_schedule{2, 5.0, -1.0}(2) == -1.0);
   const aida::gumbel_argmin p{.temperature = 0};
   aida::sampler rng(aida_test::seed());
   const aida::sampler before = rng;

@@ -178,6 +178,8 @@ TYPED_TEST(TaskTest, CharsetCoversEveryStringOfTheHchRuns) {
   const std::string cs = TypeParam::charset();
   EXPECT_TRUE(std::is_sorted(cs.begin(), cs.end()));
   EXPECT_EQ(std::set<char>(cs.begin(), cs.end()).size(), cs.size()) << "charset has duplicates";
+  // Everything the task's codec writes (its markers, separators, escape, context separator).
+  for (char c : task.codec().alphabet()) EXPECT_NE(cs.find(c), std::string::npos) << "'" << c << "' of the codec";
   auto check = [&](const std::string& s, const std::string& q) {
     for (char c : s)
       ASSERT_NE(cs.find(c), std::string::npos) << "'" << c << "' of \"" << s << "\" (episode of " << q << ")";

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -274,6 +275,19 @@ TEST(ReplayMemory, KeepsTheMostRecentAndDrawsUniformlyFromThem) {
   EXPECT_TRUE(none.empty());
   none.draw(out, 5, rng);
   EXPECT_TRUE(out.empty());
+}
+
+// The defaults are the settings the experiment found to work (examples/experiment.cpp,
+// docs/results/): H′ consults H everywhere for 100 warm-up steps, then defers where Adv
+// predicts a log-likelihood above c = −0.03, with noise 0.1.
+TEST(Train, DefaultsAreTheExperimentsSettings) {
+  const aida::train_options opt;
+  EXPECT_TRUE(opt.iterate);
+  EXPECT_EQ(opt.threshold(0), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(opt.threshold(99), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(opt.threshold(100), -0.03);
+  EXPECT_EQ(opt.threshold(100000), -0.03);
+  EXPECT_EQ(opt.prime_noise, 0.1);
 }
 
 TEST(Train, BadOptionsAreNamed) {

@@ -7,7 +7,10 @@
 # find_package:     installs aida into a temporary prefix under WORK_DIR, checks the installed
 #                   files (headers, CMake package, version file, pkg-config file), then builds
 #                   consumer/find_package with find_package(aida CONFIG REQUIRED) against that
-#                   prefix only, and runs it.
+#                   prefix only, with xtensor disabled (CMAKE_DISABLE_FIND_PACKAGE_xtensor: the
+#                   core must not need it), and runs it; then, if aida was installed with its
+#                   xtensor component, builds and runs consumer/xtensor_component, which asks
+#                   for it (find_package(aida COMPONENTS xtensor)).
 # add_subdirectory: builds consumer/add_subdirectory, which adds the aida source tree as a
 #                   subproject (and checks that aida's tests are then off by default), and runs
 #                   it; then checks that broken_model.cpp (a model without log_prob) fails to
@@ -55,18 +58,28 @@ if(MODE STREQUAL "find_package")
   # The installed files a user relies on.
   foreach(f include/aida/aida.hpp include/aida/core/concepts.hpp include/aida/algorithm/amplify.hpp
             share/cmake/aida/aidaConfig.cmake share/cmake/aida/aidaConfigVersion.cmake
-            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc)
+            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc share/aida/tree-schema.json)
     if(NOT EXISTS "${prefix}/${f}")
       message(FATAL_ERROR "install test: ${f} was not installed into ${prefix}")
     endif()
   endforeach()
+  # The tree export's JSON Schema, for tools that validate exported trees, is the docs' one.
+  file(READ "${prefix}/share/aida/tree-schema.json" installed_schema)
+  file(READ "${SOURCE_DIR}/docs/tree-schema.json" source_schema)
+  if(NOT installed_schema STREQUAL source_schema)
+    message(FATAL_ERROR "install test: share/aida/tree-schema.json differs from docs/tree-schema.json")
+  endif()
   file(READ "${prefix}/share/pkgconfig/aida.pc" pc)
-  foreach(line "Name: aida" "prefix=${prefix}" "-I\${includedir}" "-std=c++20")
+  foreach(line "Name: aida" "prefix=${prefix}" "Cflags: -I\${includedir}")
     string(FIND "${pc}" "${line}" at)
     if(at EQUAL -1)
       message(FATAL_ERROR "install test: aida.pc lacks '${line}':\n${pc}")
     endif()
   endforeach()
+  # The language standard is the user's choice (C++20 or later), not forced by Cflags.
+  if(pc MATCHES "Cflags:[^\n]*-std=")
+    message(FATAL_ERROR "install test: aida.pc forces a language standard:\n${pc}")
+  endif()
   # pkg-config, when the machine has it (and eigen3's .pc, which aida.pc requires), reads it.
   find_program(PKG_CONFIG_PROGRAM pkg-config)
   if(PKG_CONFIG_PROGRAM)
@@ -89,7 +102,8 @@ if(MODE STREQUAL "find_package")
   # only in the temporary prefix (it checks aida_DIR itself).
   step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/find_package"
        -B "${consumer_build}" ${generator} -DCMAKE_PREFIX_PATH=${prefix}
-       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DEXPECTED_PREFIX=${prefix})
+       -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DEXPECTED_PREFIX=${prefix}
+       -DCMAKE_DISABLE_FIND_PACKAGE_xtensor=ON)
 else()
   step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/add_subdirectory"
        -B "${consumer_build}" ${generator} -DAIDA_SOURCE_DIR=${SOURCE_DIR})
@@ -102,6 +116,20 @@ if(at EQUAL -1)
   message(FATAL_ERROR "install test (${MODE}): unexpected output of the consumer:\n${step_output}")
 endif()
 set(consumer_output "${step_output}")
+
+# A consumer that asks for the xtensor component, when aida was installed with it.
+if(MODE STREQUAL "find_package" AND EXISTS "${prefix}/share/cmake/aida/aida_xtensorTargets.cmake")
+  set(xt_build "${WORK_DIR}/xtensor-consumer-build")
+  step("configuring the xtensor consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/xtensor_component"
+       -B "${xt_build}" ${generator} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  step("building the xtensor consumer" ${CMAKE_COMMAND} --build "${xt_build}")
+  step("running the xtensor consumer" "${xt_build}/xtensor_consumer")
+  string(FIND "${step_output}" "xtensor consumer: .npy of 3 floats" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "install test: unexpected output of the xtensor consumer:\n${step_output}")
+  endif()
+  string(APPEND consumer_output "${step_output}")
+endif()
 
 if(MODE STREQUAL "add_subdirectory")
   # A model that forgets log_prob must fail to compile with aida's sentence naming it.

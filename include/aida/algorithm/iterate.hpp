@@ -43,10 +43,12 @@ class primed_overseer {
 
   /// Confidence threshold c: H is consulted when the noisy score is below it.
   double threshold = 0;
-  /// Scale of the Gumbel noise ε (1 in the spec; 0 makes the decision deterministic).
-  double noise_scale = 1;
+  /// Scale of the Gumbel noise ε (1 in the spec; 0 makes the decision deterministic). The
+  /// default 0.1 is what every experiment and example uses: at scale 1 the noise (standard
+  /// deviation 1.3 nats) swamps thresholds of a few tenths of a nat.
+  double noise_scale = 0.1;
 
-  primed_overseer(H& h, M& ml, V& adv, C codec, double c, double noise = 1.0, S rng = S{})
+  primed_overseer(H& h, M& ml, V& adv, C codec, double c, double noise = 0.1, S rng = S{})
       : threshold(c), noise_scale(noise), h_(h), ml_(ml), adv_(adv), codec_(std::move(codec)), rng_(rng) {
     checks::overseer<H, Q, A>();
     checks::model<M, Q, A, S>();
@@ -150,9 +152,10 @@ class primed_overseer {
   episode_counts usage_;
 };
 
-/// Makes the primed overseer H′ from H, ML, Adv, the codec and the threshold c (spec §4).
+/// Makes the primed overseer H′ from H, ML, Adv, the codec and the threshold c (spec §4),
+/// with Gumbel noise of scale `noise` (0.1 by default, see `primed_overseer::noise_scale`).
 template <Sampler S = sampler, class H, class M, class V, Codec C>
-primed_overseer<H, M, V, C, S> prime(H& h, M& ml, V& adv, C codec, double c, double noise = 1.0,
+primed_overseer<H, M, V, C, S> prime(H& h, M& ml, V& adv, C codec, double c, double noise = 0.1,
                                      S rng = S{}) {
   return primed_overseer<H, M, V, C, S>(h, ml, adv, std::move(codec), c, noise, rng);
 }

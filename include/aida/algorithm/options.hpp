@@ -20,7 +20,8 @@ struct amplify_options {
   std::size_t max_overseer_calls = std::numeric_limits<std::size_t>::max();
   /// Answers of subquestions that are not recursed on: greedy decoding instead of a draw.
   bool greedy_subanswers = false;
-  /// Form of the adversary loss (squared by default, spec §2).
+  /// Form of the adversary loss (squared by default, spec §2): the recorded loss values, and
+  /// the `form` of every adversary target, which the adversary trains on.
   adversary_loss adversary_loss_form = adversary_loss::squared;
 
   /// Throws `invalid_options` naming the field when the options cannot work.
@@ -35,7 +36,7 @@ struct distill_options {
   std::size_t max_rounds = 8;
   /// Moves and subanswers by greedy decoding instead of draws.
   bool greedy = false;
-  /// Form of the adversary loss (squared by default, spec §2).
+  /// Form of the adversary loss (squared by default, spec §2), as in `amplify_options`.
   adversary_loss adversary_loss_form = adversary_loss::squared;
 
   void validate() const {

@@ -97,9 +97,12 @@ struct train_options {
   /// Amplify with the primed overseer H′ (spec §4) instead of H itself.
   bool iterate = true;
   /// H′'s threshold c as a function of the step. The adversary starts out poor: start high
-  /// (consult H nearly always) and lower it.
-  std::function<double(std::size_t)> threshold = constant_schedule{std::numeric_limits<double>::infinity()};
-  double prime_noise = 1.0;                   ///< scale of H′'s Gumbel noise
+  /// (consult H nearly always) and lower it. By default the experiment's (docs/results/):
+  /// +∞ (H everywhere) for 100 warm-up steps, then c = −0.03 nats. (A constant +∞ would make
+  /// H′ never defer while paying a model and an adversary call per decision.)
+  std::function<double(std::size_t)> threshold =
+      warmup_schedule{.warmup = 100, .during = std::numeric_limits<double>::infinity(), .after = -0.03};
+  double prime_noise = 0.1;                   ///< scale of H′'s Gumbel noise (the experiment's)
   std::size_t adversarial_candidates = 1;     ///< k of spec §6's adversarial source (1: off)
   double adversarial_temperature = 1.0;
   /// ML's replay memory: the most recent `replay_capacity` model targets. 0 trains ML on each

@@ -186,7 +186,10 @@ concept Adversary = requires(V& v, const Q& q, const O& o) {
 ///
 /// **Minimal complete definition:**
 /// `adv.train_step(std::span<const adversary_target<Q, O>>) -> double`, one optimiser step
-/// on the mean squared error between score and target, returning that mean (before the step).
+/// on the mean error between score and target, returning that mean (before the step). The
+/// error is each target's `form`: squared (the default) or absolute
+/// (`amplify_options::adversary_loss_form`); an adversary that knows only one form ignores
+/// the option.
 template <class V, class Q, class O>
 concept TrainableAdversary = Adversary<V, Q, O> &&
     requires(V& v, std::span<const adversary_target<Q, O>> batch) {

@@ -46,7 +46,9 @@ struct model_target {
 };
 
 /// A (query, model output, target) example for the adversary's regression: the target is
-/// −L, the negated loss of ML on the matching model target (spec §2).
+/// −L, the negated loss of ML on the matching model target (spec §2), and `form` the loss
+/// the adversary is trained on, `(Adv + L)²` or `|Adv + L|`
+/// (`amplify_options::adversary_loss_form`, recorded here so that it reaches training).
 template <class Q, class O>
 struct adversary_target {
   Q query;
@@ -54,6 +56,7 @@ struct adversary_target {
   double target = 0;      ///< −L_ML
   double prediction = 0;  ///< Adv(query, output) when recorded
   target_kind kind = target_kind::answer;
+  adversary_loss form = adversary_loss::squared;  ///< the adversary's loss on this target
 };
 
 /// Overseer calls by kind (spec §9).

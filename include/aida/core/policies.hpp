@@ -21,6 +21,15 @@ struct constant_schedule {
   [[nodiscard]] constexpr double operator()(std::size_t) const noexcept { return value; }
 };
 
+/// `during` for the first `warmup` steps, then `after`: H′'s threshold with a warm-up in
+/// which H is consulted everywhere (`during` = +∞) while the adversary learns.
+struct warmup_schedule {
+  std::size_t warmup = 0;
+  double during = 0;
+  double after = 0;
+  [[nodiscard]] constexpr double operator()(std::size_t step) const noexcept { return step < warmup ? during : after; }
+};
+
 /// From `from` to `to` linearly over `steps` steps, then `to`.
 struct linear_schedule {
   double from = 0;
@@ -56,7 +65,9 @@ concept Schedule = std::copy_constructible<F> && requires(const F& f, std::size_
 /// exploration (for two subquestions the choice frequencies are softmax(−S/τ)).
 /// τ = 0 is the deterministic arg-min (ties go to the first).
 struct gumbel_argmin {
-  double temperature = 1.0;
+  /// τ; 0.3 by default, the experiment's (examples/experiment.cpp, docs/results/), which
+  /// explores less than the τ = 1 of the post's softmax.
+  double temperature = 0.3;
 
   template <Sampler S>
   selection select(double s1, double s2, S& rng) const {

@@ -69,6 +69,19 @@ class string_codec {
   /// The context separator, or '\\0' for none.
   [[nodiscard]] constexpr char context_separator() const noexcept { return sep_; }
 
+  /// Every character this codec writes besides those of the questions and answers it is
+  /// given: the two markers, the move prefixes `/` and `=`, the separator `|`, the escape
+  /// `\\` and the context separator if there is one; sorted, without repeats. A character
+  /// model that reads and writes codec strings needs all of them in its vocabulary: build
+  /// `aida::nn::char_model_config::charset` from the task's characters and `alphabet()`.
+  [[nodiscard]] std::string alphabet() const {
+    std::string s{fan_out_, fan_in_, '/', '=', '|', '\\'};
+    if (sep_ != '\0') s += sep_;
+    std::sort(s.begin(), s.end());
+    s.erase(std::unique(s.begin(), s.end()), s.end());
+    return s;
+  }
+
   [[nodiscard]] std::string fan_out_question(const std::string& q) const {
     std::string out;
     out.reserve(q.size() + 1);

@@ -7,10 +7,9 @@
 #include <charconv>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <ostream>
-#include <span>
 #include <string>
-#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -20,18 +19,19 @@
 
 namespace aida::io {
 
-/// Options of the DOT export.
+/// Options of the DOT export. They own their data (a title built in a temporary cannot
+/// dangle).
 struct dot_options {
   /// Characters of a question or answer shown in a label before it is cut with `…`.
   std::size_t max_label_chars = 60;
   /// A node to mark as the fault (for example `audit_result::faulty`); `no_node` for none.
   std::size_t highlight = no_node;
   /// Nodes to number in the order they were checked (for example `audit_result::checked`).
-  std::span<const std::size_t> checked = {};
+  std::vector<std::size_t> checked = {};
   /// Draw subanswers that were drawn from ML without recursion as dashed leaves.
   bool show_model_subanswers = true;
   /// The graph's title; the legend follows it.
-  std::string_view title = "aida tree";
+  std::string title = "aida tree";
 };
 
 namespace detail {
@@ -93,8 +93,13 @@ void append_dot(std::string& out, const T& tree, const dot_options& options = {}
 
   out += "digraph aida_tree {\n  graph [fontname=\"Helvetica\", fontsize=10, labelloc=t, label=\"";
   append_dot_escaped(out, options.title, 200);
-  out += "\\nfill: adversary score (red = lowest), blue border: overseer call, dark red: fault, "
-         "dashed: subanswer drawn from ML\"];\n"
+  // The fill is relative to this tree's scores: the legend states their range, so a tree
+  // whose scores are all near 0 is not read as alarming.
+  out += "\\nfill: adversary score, red = ";
+  detail::append_fixed(out, lo <= hi ? lo : std::numeric_limits<double>::quiet_NaN());
+  out += " (lowest of this tree) to white = ";
+  detail::append_fixed(out, lo <= hi ? hi : std::numeric_limits<double>::quiet_NaN());
+  out += "; blue border: overseer call, dark red: fault, dashed: subanswer drawn from ML\"];\n"
          "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=9];\n"
          "  edge [fontname=\"Helvetica\", fontsize=8];\n";
 

@@ -5,7 +5,9 @@
 /// Its own character encoder reads the question; the encoding is joined with ML's
 /// embedding vector of the question (an input only: no gradient flows into ML) and an MLP
 /// maps the pair to one scalar, the predicted −L (higher means ML answers better).
-/// Trained by squared error against the recorded −L (spec §2, `L_Adv = (Adv + L)²`).
+/// Trained against the recorded −L by each target's loss form (spec §2): squared error
+/// `(Adv + L)²` by default, absolute error `|Adv + L|` for targets recorded with
+/// `adversary_loss::absolute`.
 ///
 /// Satisfies `aida::TrainableAdversary<adversary_model, std::string, embedding_vector>`.
 
@@ -114,23 +116,40 @@ class adversary_model {
     return out;
   }
 
-  /// Records on `t` the loss `train_step` minimises (the mean squared error of the scores
-  /// of a non-empty `batch` against its targets), with gradients flowing to the
-  /// parameters. Throws `vocabulary_error` or `shape_error` before recording anything.
+  /// Records on `t` the loss `train_step` minimises: the mean over a non-empty `batch` of
+  /// each target's error, `(score − target)²` or `|score − target|` by its `form`, with
+  /// gradients flowing to the parameters. Throws `vocabulary_error` or `shape_error` before
+  /// recording anything.
   var loss(tape& t, std::span<const target_type> batch) {
     if (batch.empty()) throw error("aida::nn::adversary_model::loss: the batch is empty");
-    tensor targets(static_cast<Eigen::Index>(batch.size()), 1);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      vocab_.check(batch[i].query, name, "question");
-      check_output(batch[i].output);
-      targets(static_cast<Eigen::Index>(i), 0) = static_cast<float>(batch[i].target);
+    // Squared-form targets first, then absolute-form ones: one forward pass, one slice each.
+    std::vector<std::size_t> order;
+    order.reserve(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].form == adversary_loss::squared) order.push_back(i);
+    const auto squared = static_cast<Eigen::Index>(order.size());
+    for (std::size_t i = 0; i < batch.size(); ++i)
+      if (batch[i].form != adversary_loss::squared) order.push_back(i);
+    const auto n = static_cast<Eigen::Index>(batch.size());
+    tensor targets(n, 1);
+    for (Eigen::Index r = 0; r < n; ++r) {
+      const target_type& b = batch[order[static_cast<std::size_t>(r)]];
+      vocab_.check(b.query, name, "question");
+      check_output(b.output);
+      targets(r, 0) = static_cast<float>(b.target);
     }
-    const var s = forward(t, batch.size(), [&](std::size_t i) { return std::string_view(batch[i].query); },
-                          [&](std::size_t i) -> const tensor& { return batch[i].output.value; }, true);
-    return mse(s, targets);
+    const var s = forward(t, batch.size(), [&](std::size_t r) { return std::string_view(batch[order[r]].query); },
+                          [&](std::size_t r) -> const tensor& { return batch[order[r]].output.value; }, true);
+    if (squared == n) return mse(s, targets);
+    if (squared == 0) return mae(s, targets);
+    // A mixed batch: the mean over all targets, each by its own form.
+    const auto share = [n](Eigen::Index k) { return static_cast<float>(k) / static_cast<float>(n); };
+    return add(scale(mse(slice_rows(s, 0, squared), targets.topRows(squared)), share(squared)),
+               scale(mae(slice_rows(s, squared, n - squared), targets.bottomRows(n - squared)), share(n - squared)));
   }
 
-  /// One Adam step on the mean over `batch` of (Adv(query, output) − target)², the target
+  /// One Adam step on the mean over `batch` of each target's error (`(Adv(query, output) −
+  /// target)²`, or its absolute value for `adversary_loss::absolute` targets), the target
   /// being −L (spec §2); returns that mean before the step (0 for an empty batch). Throws
   /// `vocabulary_error`, `shape_error` (an output of the wrong width) or
   /// `non_finite_error`, leaving parameters and optimiser state unchanged.

@@ -41,7 +41,9 @@ namespace aida::nn {
 /// Configuration of `char_model`; `validate()` (called by the constructor) throws
 /// `config_error` naming the field.
 struct char_model_config {
-  std::string charset = printable_ascii();  ///< characters of questions and answers
+  /// Characters of questions and answers, and every character the codec writes
+  /// (`aida::string_codec::alphabet()`): e.g. the task's characters + `codec.alphabet()`.
+  std::string charset = printable_ascii();
   std::size_t embedding = 64;               ///< width of the character embeddings
   std::size_t hidden = 128;                 ///< GRU state width = size of ML's embedding vector
   std::size_t max_answer_length = 64;       ///< `sample` and `greedy` stop after this many characters

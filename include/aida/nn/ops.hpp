@@ -169,6 +169,15 @@ inline void mse_backward(tape& t, const node& n) {
   flat(a.grad, numel(a)) += (2.0f * n.grad[0] / static_cast<float>(numel(a))) * (pred - target);
 }
 
+inline void mae_backward(tape& t, const node& n) {
+  const node& a = t.at(n.in[0]);
+  if (!a.needs_grad()) return;
+  const auto pred = flat(a.value, numel(a));
+  const auto target = flat(const_cast<float*>(n.weight), numel(a));
+  // d|e|/de = sign(e), 0 at e = 0 (a subgradient).
+  flat(a.grad, numel(a)) += (n.grad[0] / static_cast<float>(numel(a))) * (pred - target).sign();
+}
+
 }  // namespace detail
 
 // ---- operations ---------------------------------------------------------------------
@@ -386,6 +395,24 @@ inline var mse(var pred, const Eigen::Ref<const tensor>& target) {
   n.value[0] = count == 0 ? 0.0f : (pred.value() - target).squaredNorm() / static_cast<float>(count);
   n.weight = copy;
   n.backward = detail::mse_backward;
+  n.in[0] = pred.id();
+  return t.push(n);
+}
+
+/// Mean absolute error `mean(|pred − target|)` against a constant target of the same shape;
+/// the gradient at `pred = target` is 0.
+inline var mae(var pred, const Eigen::Ref<const tensor>& target) {
+  tape& t = detail::same_tape("mae", {pred});
+  if (pred.rows() != target.rows() || pred.cols() != target.cols())
+    detail::throw_shape("mae", "prediction " + detail::shape_of(pred) + " and target " +
+                                   std::to_string(target.rows()) + "x" + std::to_string(target.cols()));
+  node n = t.make_node(1, 1, pred.needs_grad());
+  const Eigen::Index count = pred.rows() * pred.cols();
+  float* copy = t.allocate<float>(static_cast<std::size_t>(count));
+  tensor_map(copy, target.rows(), target.cols()) = target;
+  n.value[0] = count == 0 ? 0.0f : (pred.value() - target).cwiseAbs().sum() / static_cast<float>(count);
+  n.weight = copy;
+  n.backward = detail::mae_backward;
   n.in[0] = pred.id();
   return t.push(n);
 }

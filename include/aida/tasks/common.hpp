@@ -30,6 +30,7 @@
 #include "aida/core/error.hpp"
 #include "aida/core/label.hpp"
 #include "aida/core/move.hpp"
+#include "aida/core/string_codec.hpp"
 
 namespace aida::tasks {
 
@@ -44,12 +45,14 @@ struct malformed_question : error {
 /// produces such subanswers; the overseer passes the ignorance up rather than guessing.
 inline constexpr std::string_view unknown_answer = "?";
 
-/// The characters that `aida::string_codec` adds to task strings: markers of fan-out and
-/// fan-in questions, the separators of fan-in questions, the prefixes of moves, and the
-/// escape `\`. Task questions and answers never contain `|`, `=` or `\`, but answers drawn
-/// from a model can contain any character of its vocabulary, and the codec escapes those
-/// inside fan-in questions, so the escape must be in the vocabulary too.
-inline constexpr std::string_view codec_charset = "&/=\\^|";
+/// The characters that the default `aida::string_codec` adds to task strings
+/// (`string_codec{}.alphabet()`): markers of fan-out and fan-in questions, the separators of
+/// fan-in questions, the prefixes of moves, and the escape `\`. Task questions and answers
+/// never contain `|`, `=` or `\`, but answers drawn from a model can contain any character of
+/// its vocabulary, and the codec escapes those inside fan-in questions, so the escape must be
+/// in the vocabulary too. A task whose codec has a context separator has it among its own
+/// characters.
+inline const std::string codec_charset = string_codec{}.alphabet();
 
 /// The result of an evaluation: how many answers matched the ground truth.
 struct evaluation {

@@ -33,7 +33,8 @@ inline double adversary_error(double score, double loss, adversary_loss form) no
 
 /// Records one model target and its adversary target: `O ← ML(query)`,
 /// `L = −log ML(target | query)`, `S = Adv(query, O)`, targets `(query, target)` and
-/// `(query, O, −L)`, and the loss values `L` and `(S + L)²`. When the caller already has
+/// `(query, O, −L)` (carrying the loss `form`), and the loss values `L` and `(S + L)²` (or
+/// `|S + L|`). When the caller already has
 /// `O` (and perhaps `S`) for this query, from spec §2 step 3 one level up, it passes them
 /// in `known` / `known_score` (NaN: unknown) and they are not computed again.
 template <class Ep, class M, class V, class Q, class A, class O = typename Ep::output_type>
@@ -60,7 +61,7 @@ void record_target(Ep& ep, M& ml, V& adv, const Q& query, const A& target, targe
   ep.losses.adv[k] += adversary_error(score, loss, form);
   ++ep.losses.count[k];
   ep.model_targets.push_back({query, target, kind, loss});
-  ep.adversary_targets.push_back({query, std::move(o), -loss, score, kind});
+  ep.adversary_targets.push_back({query, std::move(o), -loss, score, kind, form});
 }
 
 /// Calls H, H_fan_out or H_fan_in with the context when the overseer takes one
