@@ -100,7 +100,11 @@ TEST(NnTransformer, WholeAdversaryGradientMatchesFiniteDifferences) {
   c.output_scale = 1.0f;
   nn::transformer_adversary adv(c);
   std::vector<adv_target> batch;
-  for (const std::string q : {"abc:d", "d", "", "ab"}) batch.push_back({q, m.predict(q), -1.5 * static_cast<double>(q.size())});
+  // Both loss forms of spec §2, mixed in one batch (targets far from the initial scores,
+  // away from the kink of |·|).
+  for (const std::string q : {"abc:d", "d", "", "ab"}) batch.push_back({q, m.predict(q), -3.0 - static_cast<double>(q.size())});
+  batch[1].form = aida::adversary_loss::absolute;
+  batch[3].form = aida::adversary_loss::absolute;
   const auto ps = all_parameters(adv);
   const auto res = nn::check_gradients(std::span<nn::parameter* const>(ps), [&](nn::tape& t) { return adv.loss(t, batch); });
   EXPECT_TRUE(res.ok) << res.worst;

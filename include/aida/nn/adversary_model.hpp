@@ -122,30 +122,14 @@ class adversary_model {
   /// recording anything.
   var loss(tape& t, std::span<const target_type> batch) {
     if (batch.empty()) throw error("aida::nn::adversary_model::loss: the batch is empty");
-    // Squared-form targets first, then absolute-form ones: one forward pass, one slice each.
-    std::vector<std::size_t> order;
-    order.reserve(batch.size());
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      if (batch[i].form == adversary_loss::squared) order.push_back(i);
-    const auto squared = static_cast<Eigen::Index>(order.size());
-    for (std::size_t i = 0; i < batch.size(); ++i)
-      if (batch[i].form != adversary_loss::squared) order.push_back(i);
-    const auto n = static_cast<Eigen::Index>(batch.size());
-    tensor targets(n, 1);
-    for (Eigen::Index r = 0; r < n; ++r) {
-      const target_type& b = batch[order[static_cast<std::size_t>(r)]];
-      vocab_.check(b.query, name, "question");
-      check_output(b.output);
-      targets(r, 0) = static_cast<float>(b.target);
+    const adversary_regression r = order_by_loss_form(batch);
+    for (const std::size_t i : r.order) {
+      vocab_.check(batch[i].query, name, "question");
+      check_output(batch[i].output);
     }
-    const var s = forward(t, batch.size(), [&](std::size_t r) { return std::string_view(batch[order[r]].query); },
-                          [&](std::size_t r) -> const tensor& { return batch[order[r]].output.value; }, true);
-    if (squared == n) return mse(s, targets);
-    if (squared == 0) return mae(s, targets);
-    // A mixed batch: the mean over all targets, each by its own form.
-    const auto share = [n](Eigen::Index k) { return static_cast<float>(k) / static_cast<float>(n); };
-    return add(scale(mse(slice_rows(s, 0, squared), targets.topRows(squared)), share(squared)),
-               scale(mae(slice_rows(s, squared, n - squared), targets.bottomRows(n - squared)), share(n - squared)));
+    const var s = forward(t, batch.size(), [&](std::size_t k) { return std::string_view(batch[r.order[k]].query); },
+                          [&](std::size_t k) -> const tensor& { return batch[r.order[k]].output.value; }, true);
+    return adversary_regression_loss(s, r);
   }
 
   /// One Adam step on the mean over `batch` of each target's error (`(Adv(query, output) −

@@ -16,6 +16,7 @@
 
 #include <boost/hana/define_struct.hpp>
 
+#include "aida/core/episode.hpp"
 #include "aida/core/error.hpp"
 #include "aida/nn/layers.hpp"
 #include "aida/nn/optim.hpp"
@@ -143,6 +144,43 @@ var encode_strings(tape& t, char_encoder_params& p, const vocabulary& vocab, std
   const var states = gru_over_symbols(t, p.embed, p.gru, ids, h0,
                                       padded ? std::span<const float>(mask) : std::span<const float>(), train);
   return slice_rows(states, static_cast<Eigen::Index>(steps - 1) * B, B);
+}
+
+/// An adversary batch ordered for its regression loss (spec §2): the targets recorded with
+/// the squared form first, then the absolute ones, so that one forward pass over `order`
+/// gives scores whose top `squared` rows take the squared error and the rest the absolute.
+struct adversary_regression {
+  std::vector<std::size_t> order;  ///< batch index of each row
+  Eigen::Index squared = 0;        ///< rows with the squared form
+  tensor targets;                  ///< −L of each row, [n, 1]
+};
+
+template <class Target>
+adversary_regression order_by_loss_form(std::span<const Target> batch) {
+  adversary_regression r;
+  r.order.reserve(batch.size());
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].form == adversary_loss::squared) r.order.push_back(i);
+  r.squared = static_cast<Eigen::Index>(r.order.size());
+  for (std::size_t i = 0; i < batch.size(); ++i)
+    if (batch[i].form != adversary_loss::squared) r.order.push_back(i);
+  r.targets.resize(static_cast<Eigen::Index>(batch.size()), 1);
+  for (std::size_t k = 0; k < r.order.size(); ++k)
+    r.targets(static_cast<Eigen::Index>(k), 0) = static_cast<float>(batch[r.order[k]].target);
+  return r;
+}
+
+/// The mean over the rows of `scores` (in `r.order`) of each target's error, squared or
+/// absolute by its form.
+inline var adversary_regression_loss(var scores, const adversary_regression& r) {
+  const auto n = static_cast<Eigen::Index>(r.order.size());
+  const Eigen::Index squared = r.squared;
+  if (squared == n) return mse(scores, r.targets);
+  if (squared == 0) return mae(scores, r.targets);
+  // A mixed batch: the mean over all targets, each by its own form.
+  const auto share = [n](Eigen::Index k) { return static_cast<float>(k) / static_cast<float>(n); };
+  return add(scale(mse(slice_rows(scores, 0, squared), r.targets.topRows(squared)), share(squared)),
+             scale(mae(slice_rows(scores, squared, n - squared), r.targets.bottomRows(n - squared)), share(n - squared)));
 }
 
 /// One guarded optimiser step, shared by ML and Adv: records the loss with

@@ -11,7 +11,8 @@
 ///   each character rather than one summary vector. O enters as a constant: no gradient
 ///   flows into ML (spec §2).
 ///
-/// Trained by squared error against the recorded −L (spec §2, `L_Adv = (Adv + L)²`).
+/// Trained against the recorded −L by each target's loss form (spec §2): `(Adv + L)²` by
+/// default, `|Adv + L|` for targets recorded with `adversary_loss::absolute`.
 ///
 /// Satisfies `aida::TrainableAdversary<transformer_adversary, std::string, encoder_states>`.
 
@@ -134,22 +135,22 @@ class transformer_adversary {
     return out;
   }
 
-  /// Records on `t` the loss `train_step` minimises (the mean squared error of the scores
-  /// of a non-empty `batch` against its targets). Throws before recording anything.
+  /// Records on `t` the loss `train_step` minimises: the mean over a non-empty `batch` of
+  /// each target's error, `(score − target)²` or `|score − target|` by its `form` (spec §2).
+  /// Throws before recording anything.
   var loss(tape& t, std::span<const target_type> batch) {
     if (batch.empty()) throw error("aida::nn::transformer_adversary::loss: the batch is empty");
-    tensor targets(static_cast<Eigen::Index>(batch.size()), 1);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    const adversary_regression r = order_by_loss_form(batch);
+    for (const std::size_t i : r.order) {
       check_question(batch[i].query);
       check_output(batch[i].output);
-      targets(static_cast<Eigen::Index>(i), 0) = static_cast<float>(batch[i].target);
     }
-    const var s = forward(t, batch.size(), [&](std::size_t i) { return std::string_view(batch[i].query); },
-                          [&](std::size_t i) -> const tensor& { return batch[i].output.value; }, true);
-    return mse(s, targets);
+    const var s = forward(t, batch.size(), [&](std::size_t k) { return std::string_view(batch[r.order[k]].query); },
+                          [&](std::size_t k) -> const tensor& { return batch[r.order[k]].output.value; }, true);
+    return adversary_regression_loss(s, r);
   }
 
-  /// One Adam step on the mean over `batch` of (Adv(query, output) − target)²; returns
+  /// One Adam step on the mean over `batch` of each target's error; returns
   /// that mean before the step (0 for an empty batch). Throws `vocabulary_error`,
   /// `shape_error` or `non_finite_error`, leaving parameters and optimiser state unchanged.
   double train_step(std::span<const target_type> batch) {
