@@ -17,7 +17,7 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-march=native \
         -DAIDA_BUILD_BENCHMARKS=ON -DAIDA_BUILD_TESTS=OFF -DAIDA_BUILD_EXAMPLES=OFF
 fi
-ninja -C "$build" bench_recursion bench_tape bench_gemm bench_backend
+ninja -C "$build" bench_recursion bench_tape bench_gemm bench_backend bench_transformer
 
 mkdir -p "$out"
 b="$build/benchmarks"
@@ -37,10 +37,12 @@ run gemm      "$b/bench_gemm"      --benchmark_repetitions=3 --benchmark_min_tim
 
 if [ "${SKIP_PYTORCH:-0}" != 1 ]; then
   echo "== PyTorch comparison"
-  python3 "$here/compare_pytorch.py" --aida-binary "$b/bench_backend" --rounds 5 --repetitions 5 \
+  python3 "$here/compare_pytorch.py" --model all --aida-binary "$b/bench_backend" \
+          --transformer-binary "$b/bench_transformer" --rounds 5 --repetitions 5 \
           --min-time 2 --json "$out/$stamp-compare_pytorch.json"
 else
   run backend "$b/bench_backend" --benchmark_repetitions=5
+  run transformer "$b/bench_transformer" --benchmark_repetitions=5
 fi
 uptime >> "$out/$stamp-load.txt"
 echo "results in $out/$stamp-*"

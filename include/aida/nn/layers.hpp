@@ -68,7 +68,7 @@ inline linear_params make_linear(Eigen::Index in, Eigen::Index out, sampler& rng
 }
 
 inline var linear(tape& t, linear_params& p, var x, bool train) {
-  return add_broadcast(matmul(x, bind(t, p.weight, train)), bind(t, p.bias, train));
+  return affine(x, bind(t, p.weight, train), bind(t, p.bias, train));
 }
 
 // ---- GRU ----------------------------------------------------------------------------

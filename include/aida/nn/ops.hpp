@@ -69,6 +69,16 @@ inline void matmul_backward(tape& t, const node& n) {
   if (b.needs_grad()) b.grad_map().noalias() += a.value_map().transpose() * n.grad_map();
 }
 
+inline void affine_backward(tape& t, const node& n) {
+  const node& x = t.at(n.in[0]);
+  const node& w = t.at(n.in[1]);
+  const node& b = t.at(n.in[2]);
+  const tensor_map g = n.grad_map();
+  if (x.needs_grad()) x.grad_map().noalias() += g * w.value_map().transpose();
+  if (w.needs_grad()) w.grad_map().noalias() += x.value_map().transpose() * g;
+  if (b.needs_grad()) b.grad_map() += g.colwise().sum();
+}
+
 inline void add_backward(tape& t, const node& n) {
   for (int k = 0; k < 2; ++k) {
     const node& x = t.at(n.in[k]);
@@ -191,6 +201,24 @@ inline var matmul(var a, var b) {
   n.value_map().noalias() = a.value() * b.value();
   n.backward = detail::matmul_backward;
   n.in[0] = a.id(), n.in[1] = b.id();
+  return t.push(n);
+}
+
+/// `x · w + b` with the bias row `b` [1, m] added to every row: [n,k] × [k,m] → [n,m].
+/// The same values as `add_broadcast(matmul(x, w), b)` up to float rounding (the bias is
+/// the product's starting value), in one node: no intermediate product, no separate pass
+/// over it forward or backward.
+inline var affine(var x, var w, var b) {
+  tape& t = detail::same_tape("affine", {x, w, b});
+  if (x.cols() != w.rows() || b.rows() != 1 || b.cols() != w.cols())
+    detail::throw_shape("affine", "cannot compute " + detail::shape_of(x) + " times " + detail::shape_of(w) +
+                                      " plus a bias row " + detail::shape_of(b));
+  node n = t.make_node(x.rows(), w.cols(), detail::any_grad({x, w, b}));
+  auto out = n.value_map();
+  out.rowwise() = b.value().row(0);
+  out.noalias() += x.value() * w.value();
+  n.backward = detail::affine_backward;
+  n.in[0] = x.id(), n.in[1] = w.id(), n.in[2] = b.id();
   return t.push(n);
 }
 
