@@ -3,6 +3,7 @@
 // greedy, the key/value cache changing nothing, batching and padding changing nothing,
 // checkpoints, and every kind of bad input leaving the models untouched.
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <sstream>
@@ -13,6 +14,7 @@
 
 #include "aida/core/concepts.hpp"
 #include "aida/core/sampler.hpp"
+#include "aida/nn/char_model.hpp"
 #include "aida/nn/checkpoint.hpp"
 #include "aida/nn/gradcheck.hpp"
 #include "aida/nn/transformer.hpp"
@@ -198,31 +200,80 @@ TEST(NnTransformer, SameSeedSameTraining) {
   EXPECT_TRUE(same_bits(snapshot(a), snapshot(b)));
 }
 
-TEST(NnTransformer, LearnsALookupFromLabels) {
-  // The answer is the value stored under the key asked: "acbd:b" → "d". All 4·3·... small
-  // instances: keys a, b and values from a–d, in either order. Trained on the whole set.
-  nn::transformer_config c = small_config(aida_test::seed());
-  c.learning_rate = 3e-3f;
-  nn::transformer_model m(c);
-  std::vector<target> all;
-  const std::string letters = "abcd";
-  for (char v1 : letters)
-    for (char v2 : letters)
-      for (int order = 0; order < 2; ++order)
-        for (char asked : {'a', 'b'}) {
-          const std::string q = order == 0 ? std::string{'a', v1, 'b', v2, ':', asked} : std::string{'b', v2, 'a', v1, ':', asked};
-          all.push_back({q, std::string(1, asked == 'a' ? v1 : v2)});
-        }
-  auto accuracy = [&] {
+// "c3a7h1:a" → "7": the value stored under the asked key, among three entries with
+// distinct keys from a–h. Training questions have 1 to 3 entries (a curriculum), held-out
+// ones 3, drawn from another stream: about 10^5 distinct questions, so a held-out score
+// is generalisation, not memory.
+target lookup_question(aida::sampler& rng, int entries) {
+  std::string keys = "abcdefgh";
+  for (int i = 7; i > 0; --i) std::swap(keys[static_cast<std::size_t>(i)], keys[rng.next() % static_cast<std::uint64_t>(i + 1)]);
+  const auto asked = static_cast<int>(rng.next() % static_cast<std::uint64_t>(entries));
+  std::string q, answer;
+  for (int i = 0; i < entries; ++i) {
+    const char v = static_cast<char>('0' + rng.next() % 10);
+    q += keys[static_cast<std::size_t>(i)];
+    q += v;
+    if (i == asked) answer = std::string(1, v);
+  }
+  q += ':';
+  q += keys[static_cast<std::size_t>(asked)];
+  return {q, answer};
+}
+
+// Trains `m` on fresh batches of 64 lookup questions; returns the held-out accuracy after
+// at most `max_steps` steps (checked every 50 steps, stopping once it is >= 0.95).
+template <class M>
+double train_on_lookups(M& m, int max_steps, int& steps_used) {
+  aida::sampler rng(1), held_rng(2);
+  std::vector<target> held;
+  for (int i = 0; i < 200; ++i) held.push_back(lookup_question(held_rng, 3));
+  double acc = 0;
+  for (steps_used = 1; steps_used <= max_steps; ++steps_used) {
+    std::vector<target> batch;
+    for (int i = 0; i < 64; ++i) batch.push_back(lookup_question(rng, 1 + static_cast<int>(rng.next() % 3)));
+    m.train_step(batch);
+    if (steps_used % 50 != 0) continue;
     int right = 0;
-    for (const auto& e : all) right += m.greedy(m.predict(e.query)) == e.target;
-    return static_cast<double>(right) / static_cast<double>(all.size());
-  };
-  const double before = accuracy();
-  int step = 0;
-  for (; step < 800 && (step % 25 != 0 || accuracy() < 1.0); ++step) m.train_step(all);
-  EXPECT_LT(before, 0.5);
-  EXPECT_EQ(accuracy(), 1.0) << "after " << step << " steps";
+    for (const auto& h : held) right += m.greedy(m.predict(h.query)) == h.target;
+    acc = right / 200.0;
+    if (acc >= 0.95) break;
+  }
+  return acc;
+}
+
+TEST(NnTransformer, LearnsAKeyValueLookupThatTheGruDoesNot) {
+#ifdef AIDA_SANITIZED
+  GTEST_SKIP() << "about 10 s optimised; the sanitizer presets run the model's other tests";
+#endif
+  // Fixed seeds (not AIDA_SEED): a statistical test of learning speed. Measured: the
+  // Transformer passes 95% held out at about 950 steps; the GRU, with twice the width, is
+  // at 35-45% (the best constant answer scores about 10%) over the same steps.
+  const std::string charset = "abcdefgh0123456789:";
+  nn::transformer_config c;
+  c.charset = charset;
+  c.width = 32;
+  c.heads = 2;
+  c.feed_forward = 64;
+  c.max_question_length = 16;
+  c.max_answer_length = 4;
+  c.learning_rate = 3e-3f;
+  nn::transformer_model transformer(c);
+  int steps = 0;
+  const double transformer_acc = train_on_lookups(transformer, 2000, steps);
+
+  nn::char_model_config g;
+  g.charset = charset;
+  g.hidden = 64;
+  g.max_answer_length = 4;
+  g.learning_rate = 3e-3f;
+  nn::char_model gru(g);
+  int gru_steps = 0;
+  const double gru_acc = train_on_lookups(gru, steps, gru_steps);
+  std::printf("key-value lookup, 3 entries, held out: Transformer %.1f%% after %d steps of 64 labels; "
+              "GRU (hidden 64) %.1f%% after the same steps\n",
+              100 * transformer_acc, steps, 100 * gru_acc);
+  EXPECT_GE(transformer_acc, 0.95) << "after " << steps << " steps";
+  EXPECT_LT(gru_acc, 0.8);
 }
 
 TEST(NnTransformer, BadInputIsRefusedWithNamesAndChangesNothing) {
