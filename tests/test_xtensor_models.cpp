@@ -11,6 +11,7 @@
 
 #include "aida/ext/xtensor.hpp"
 #include "aida/nn/char_model.hpp"
+#include "aida/nn/transformer_model.hpp"
 #include "support/seed.hpp"
 #include "support/temp_dir.hpp"
 
@@ -61,6 +62,34 @@ TEST(XtensorModels, EveryParameterExportsUnderItsNameAndReadsBack) {
   });
   EXPECT_EQ(count, written.size());
   EXPECT_GT(count, 4u);  // encoder and decoder, several tensors each
+}
+
+TEST(XtensorModels, TransformerLayersAndStatesExportUnderTheirNames) {
+  temp_dir dir;
+  aida::nn::transformer_config cfg;
+  cfg.charset = "abc012";
+  cfg.width = 8;
+  cfg.heads = 2;
+  cfg.feed_forward = 12;
+  cfg.seed = aida_test::seed();
+  aida::nn::transformer_model ml(cfg);
+  const auto written = aida::ext::save_parameters_npy(dir.path / "ml", ml.parameters());
+  std::size_t count = 0;
+  aida::nn::for_each_parameter(ml.parameters(), [&](std::string_view name, const parameter& p) {
+    ASSERT_LT(count, written.size());
+    EXPECT_EQ(written[count].filename().string(), std::string(name) + ".npy");
+    EXPECT_TRUE(bit_equal(aida::ext::load_npy_tensor(written[count]), p.value)) << name;
+    ++count;
+  });
+  EXPECT_EQ(count, written.size());
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "ml" / "encoder.layers.1.self.query.weight.npy"));
+  EXPECT_TRUE(std::filesystem::exists(dir.path / "ml" / "decoder.layers.1.cross.output.bias.npy"));
+  // ML's output: one row per character of the question.
+  const aida::nn::encoder_states o = ml.predict("ab1");
+  aida::ext::save_npy(dir.path / "o.npy", o);
+  const xt::xarray<float> a = aida::ext::load_npy(dir.path / "o.npy");
+  EXPECT_THAT(std::vector<std::size_t>(a.shape().begin(), a.shape().end()), ::testing::ElementsAre(3u, 8u));
+  EXPECT_TRUE(bit_equal(aida::ext::to_tensor(a), o.value));
 }
 
 TEST(XtensorModels, ViewOfAModelParameterAliasesIt) {
