@@ -234,6 +234,7 @@ struct run_result {
   double seconds = 0;
   std::size_t steps = 0;
   std::size_t calls = 0;
+  std::size_t deferred = 0;  // decisions H′ left to ML instead of calling H
 
   /// Overseer calls spent when held-out accuracy first reached `a`, if it did.
   [[nodiscard]] std::optional<std::size_t> calls_to(double a) const {
@@ -357,6 +358,7 @@ run_result run_with(const Task& task, Generator generator, Evaluator evaluator, 
       st = aida::train(generator, overseer, ml, adv, codec, aida::recurse_all{}, evaluator, rng, opt, rec, stop);
     run.steps = st.step;
     run.calls = st.overseer.total();
+    run.deferred = st.deferred.total();
   }
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return run;
@@ -485,7 +487,9 @@ std::vector<run_result> run_jobs(const Task& task, const Generator& generator, c
         const std::lock_guard lock(print);
         std::cout << "  " << std::left << std::setw(12) << run.method << " seed " << run.seed << ": held-out "
                   << std::fixed << std::setprecision(1) << 100 * run.final_accuracy() << "% after " << run.calls
-                  << (run.method == "supervised" ? " labels, " : " overseer calls, ") << run.steps << " steps, "
+                  << (run.method == "supervised" ? " labels, " : " overseer calls, ")
+                  << (run.deferred > 0 ? "H′ deferred " + std::to_string(run.deferred) + " to ML, " : std::string())
+                  << run.steps << " steps, "
                   << std::setprecision(1) << run.seconds << " s\n"
                   << std::flush;
       } catch (...) {

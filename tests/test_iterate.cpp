@@ -129,6 +129,8 @@ TEST(PrimedOverseer, InAmplifyOnlyCallsThatReachHCount) {
   EXPECT_EQ(w.log.starting_with("H"), (strings{"H_fan_out(q)", "H_fan_out(b)", "H_fan_in(q|a=ma|b=h:b)"}));
   EXPECT_EQ(ep.counts.overseer, (aida::overseer_calls{.answer = 0, .fan_out = 2, .fan_in = 1}));
   EXPECT_EQ(ep.counts.overseer.total(), w.log.overseer_calls());
+  // H′ left one decision to ML (a's fan-out); b's malformed move went to H and is not a deferral.
+  EXPECT_EQ(ep.counts.deferred, (aida::overseer_calls{.answer = 0, .fan_out = 1, .fan_in = 0}));
   EXPECT_EQ(*ep.answer, "ma+h:b");
   EXPECT_EQ(ep.nodes[1].question, "a");
   EXPECT_EQ(ep.nodes[1].fan_out_by, aida::producer::model);

@@ -86,7 +86,7 @@ class amplifier {
     overseer_context<S> ctx{rng_, ep_.counts};
     Move<Q, A> m = call_fan_out(h_, q, ctx);
     producer by = ctx.by;
-    if (by == producer::overseer) ++ep_.counts.overseer.fan_out;
+    tally(by).fan_out += 1;
     ep_.nodes[n].fan_out = m;
     ep_.nodes[n].fan_out_by = by;
     // A repeating split is checked before it is recorded: a model move through H′ that
@@ -160,7 +160,7 @@ class amplifier {
       ctx.by = producer::overseer;
       m = call_fan_in(h_, q, s1, s2, ctx);
       by = ctx.by;
-      if (by == producer::overseer) ++ep_.counts.overseer.fan_in;
+      tally(by).fan_in += 1;
       ep_.rounds[r].move = m;
       ep_.rounds[r].move_by = by;
       if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
@@ -264,11 +264,14 @@ class amplifier {
     return finish(n, std::move(a), producer::model, end, false);
   }
 
+  /// Where a call an overseer answered is counted: H's calls, or H′'s deferrals to ML.
+  overseer_calls& tally(producer by) { return by == producer::overseer ? ep_.counts.overseer : ep_.counts.deferred; }
+
   std::size_t overseer_answer(std::size_t n, node_end end) {
     overseer_context<S> ctx{rng_, ep_.counts};
     const Q& q = ep_.nodes[n].question;
     A a = call_answer(h_, q, ctx);
-    if (ctx.by == producer::overseer) ++ep_.counts.overseer.answer;
+    tally(ctx.by).answer += 1;
     return finish(n, std::move(a), ctx.by, end, true);
   }
 

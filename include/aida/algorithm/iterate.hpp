@@ -138,7 +138,8 @@ class primed_overseer {
     episode_counts counts = usage_;
     overseer_context<S> ctx{rng, counts};
     auto result = f(ctx);
-    if (ctx.by == producer::overseer) ++(counts.overseer.*kind);
+    overseer_calls& tally = ctx.by == producer::overseer ? counts.overseer : counts.deferred;
+    ++(tally.*kind);
     rng_ = rng;
     usage_ = counts;
     return result;

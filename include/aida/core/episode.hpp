@@ -84,6 +84,9 @@ struct fallback_counts {
 /// The counts of an episode.
 struct episode_counts {
   overseer_calls overseer;
+  /// Calls the overseer answered from ML instead of H: the primed overseer H′'s deferrals
+  /// (spec §4), by kind. `overseer + deferred` is every decision an overseer was asked for.
+  overseer_calls deferred;
   std::size_t model_calls = 0;      ///< `predict` evaluations (one per question)
   std::size_t adversary_calls = 0;  ///< `score` evaluations
   std::size_t depth_reached = 0;    ///< deepest node's depth (the root is depth 0)
