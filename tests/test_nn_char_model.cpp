@@ -14,6 +14,7 @@
 #include "aida/nn/char_model.hpp"
 #include "aida/nn/gradcheck.hpp"
 #include "support/seed.hpp"
+#include "support/snapshot.hpp"
 
 namespace nn = aida::nn;
 using target = aida::model_target<std::string, std::string>;
@@ -23,6 +24,9 @@ static_assert(requires(nn::char_model& m, std::span<const std::string> qs) { m.p
 static_assert(nn::OptimizerState<nn::adam>);
 
 namespace {
+
+using aida_test::same_bits;
+using aida_test::snapshot;
 
 nn::char_model_config small_config(std::uint64_t seed) {
   nn::char_model_config c;
@@ -39,21 +43,6 @@ std::vector<nn::parameter*> all_parameters(nn::char_model& m) {
   std::vector<nn::parameter*> ps;
   nn::for_each_parameter(m.parameters(), [&](std::string_view, nn::parameter& p) { ps.push_back(&p); });
   return ps;
-}
-
-// Every parameter value and optimiser state bit, for "unchanged" assertions.
-std::vector<float> snapshot(nn::char_model& m) {
-  std::vector<float> s;
-  nn::for_each_parameter(m.parameters(), [&](std::string_view, const nn::parameter& p) {
-    s.insert(s.end(), p.value.data(), p.value.data() + p.size());
-  });
-  m.optimizer().for_each_state([&](std::string_view, const nn::tensor& t) { s.insert(s.end(), t.data(), t.data() + t.size()); });
-  s.push_back(static_cast<float>(m.optimizer().step_count()));
-  return s;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 std::string reversed(std::string s) { return {s.rbegin(), s.rend()}; }

@@ -12,10 +12,14 @@
 #include "aida/nn/adversary_model.hpp"
 #include "aida/nn/char_model.hpp"
 #include "support/seed.hpp"
+#include "support/snapshot.hpp"
 
 namespace nn = aida::nn;
 
 namespace {
+
+using aida_test::same_bits;
+using aida_test::snapshot;
 
 #ifdef AIDA_SANITIZED
 constexpr int steps = 4;  // sanitizers slow everything down; the property holds for any count
@@ -58,10 +62,6 @@ std::vector<float> train(std::uint64_t seed) {
   nn::for_each_parameter(ml.parameters(), collect);
   nn::for_each_parameter(adv.parameters(), collect);
   return bits;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 TEST(NnThreads, ConcurrentTrainingEqualsSequentialTraining) {

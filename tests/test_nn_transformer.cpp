@@ -19,6 +19,7 @@
 #include "aida/nn/gradcheck.hpp"
 #include "aida/nn/transformer.hpp"
 #include "support/seed.hpp"
+#include "support/snapshot.hpp"
 
 namespace nn = aida::nn;
 using target = aida::model_target<std::string, std::string>;
@@ -29,6 +30,9 @@ static_assert(aida::TrainableAdversary<nn::transformer_adversary, std::string, n
 static_assert(requires(nn::transformer_model& m, std::span<const std::string> qs) { m.predict_batch(qs); });
 
 namespace {
+
+using aida_test::same_bits;
+using aida_test::snapshot;
 
 nn::transformer_config small_config(std::uint64_t seed) {
   nn::transformer_config c;
@@ -62,22 +66,6 @@ std::vector<nn::parameter*> all_parameters(M& m) {
   std::vector<nn::parameter*> ps;
   nn::for_each_parameter(m.parameters(), [&](std::string_view, nn::parameter& p) { ps.push_back(&p); });
   return ps;
-}
-
-// Every parameter value and optimiser state bit, for "unchanged" assertions.
-template <class M>
-std::vector<float> snapshot(M& m) {
-  std::vector<float> s;
-  nn::for_each_parameter(m.parameters(), [&](std::string_view, const nn::parameter& p) {
-    s.insert(s.end(), p.value.data(), p.value.data() + p.size());
-  });
-  m.optimizer().for_each_state([&](std::string_view, const nn::tensor& t) { s.insert(s.end(), t.data(), t.data() + t.size()); });
-  s.push_back(static_cast<float>(m.optimizer().step_count()));
-  return s;
-}
-
-bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
 TEST(NnTransformer, WholeModelGradientMatchesFiniteDifferences) {

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <span>
 #include <string>
 #include <string_view>
@@ -144,6 +145,36 @@ var encode_strings(tape& t, char_encoder_params& p, const vocabulary& vocab, std
   const var states = gru_over_symbols(t, p.embed, p.gru, ids, h0,
                                       padded ? std::span<const float>(mask) : std::span<const float>(), train);
   return slice_rows(states, static_cast<Eigen::Index>(steps - 1) * B, B);
+}
+
+/// The token a character model draws from one row of logits at temperature T (> 0, checked,
+/// naming `who`): `argmax_k (logit_k / T + g_k)` with `g_k` standard Gumbel draws from
+/// `rng`, a draw from softmax(logits / T) (the Gumbel-max trick). One draw per logit, so the
+/// sampler's stream advances the same way whatever the logits are.
+template <class Logits, Sampler S>
+Eigen::Index gumbel_max_token(const Logits& logits, float temperature, S& rng) {
+  const float inv = 1.0f / temperature;
+  Eigen::Index best = 0;
+  double best_v = -std::numeric_limits<double>::infinity();
+  for (Eigen::Index k = 0; k < logits.cols(); ++k) {
+    const double v = static_cast<double>(logits(0, k) * inv) + static_cast<double>(rng.gumbel());
+    if (v > best_v) best_v = v, best = k;
+  }
+  return best;
+}
+
+/// Throws `error` naming `who` unless `temperature` is finite and > 0.
+inline void check_temperature(float temperature, const char* who) {
+  if (!(std::isfinite(temperature) && temperature > 0))
+    throw error(std::string(who) + "::sample: temperature " + std::to_string(temperature) + " must be > 0");
+}
+
+/// The token of the largest logit of row 0 (the first of equal ones).
+template <class Logits>
+Eigen::Index argmax_token(const Logits& logits) {
+  Eigen::Index best = 0;
+  logits.row(0).maxCoeff(&best);
+  return best;
 }
 
 /// An adversary batch ordered for its regression loss (spec §2): the targets recorded with

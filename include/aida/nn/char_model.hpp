@@ -150,27 +150,13 @@ class char_model {
   /// `argmax_k (logit_k / temperature + g_k)` with `g_k` standard Gumbel draws from `rng`.
   template <Sampler S>
   std::string sample(const embedding_vector& o, S& rng, float temperature) {
-    if (!(std::isfinite(temperature) && temperature > 0))
-      throw error("aida::nn::char_model::sample: temperature " + std::to_string(temperature) + " must be > 0");
-    const float inv = 1.0f / temperature;
-    return decode(o, [&](const auto& logits) {
-      Eigen::Index best = 0;
-      double best_v = -std::numeric_limits<double>::infinity();
-      for (Eigen::Index k = 0; k < logits.cols(); ++k) {
-        const double v = static_cast<double>(logits(0, k) * inv) + static_cast<double>(rng.gumbel());
-        if (v > best_v) best_v = v, best = k;
-      }
-      return best;
-    });
+    check_temperature(temperature, name);
+    return decode(o, [&](const auto& logits) { return gumbel_max_token(logits, temperature, rng); });
   }
 
   /// The answer built from the most likely character at each step.
   std::string greedy(const embedding_vector& o) {
-    return decode(o, [](const auto& logits) {
-      Eigen::Index best = 0;
-      logits.row(0).maxCoeff(&best);
-      return best;
-    });
+    return decode(o, [](const auto& logits) { return argmax_token(logits); });
   }
 
   /// Records on `t` the loss `train_step` minimises, the mean over a non-empty `batch` of

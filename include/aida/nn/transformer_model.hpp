@@ -190,22 +190,14 @@ class transformer_model {
   /// `argmax_k (logit_k / temperature + g_k)` with `g_k` standard Gumbel draws from `rng`.
   template <Sampler S>
   std::string sample(const encoder_states& o, S& rng, float temperature) {
-    if (!(std::isfinite(temperature) && temperature > 0))
-      throw error("aida::nn::transformer_model::sample: temperature " + std::to_string(temperature) + " must be > 0");
-    const float inv = 1.0f / temperature;
-    return decode(o, [&](const auto& logits) {
-      Eigen::Index best = 0;
-      double best_v = -std::numeric_limits<double>::infinity();
-      for (Eigen::Index k = 0; k < logits.cols(); ++k) {
-        const double v = static_cast<double>(logits(0, k) * inv) + static_cast<double>(rng.gumbel());
-        if (v > best_v) best_v = v, best = k;
-      }
-      return best;
-    });
+    check_temperature(temperature, name);
+    return decode(o, [&](const auto& logits) { return gumbel_max_token(logits, temperature, rng); });
   }
 
   /// The answer built from the most likely character at each step (key/value cached).
-  std::string greedy(const encoder_states& o) { return decode(o, argmax); }
+  std::string greedy(const encoder_states& o) {
+    return decode(o, [](const auto& logits) { return argmax_token(logits); });
+  }
 
   /// `greedy` without the key/value cache: each step runs the decoder over the whole
   /// prefix, as teacher forcing does. Quadratic in the answer's length; for tests that the
@@ -221,7 +213,7 @@ class transformer_model {
       tape_scope step(t);
       const var logits = decoder_logits(t, memory, std::span<const std::int32_t>(&length, 1), 1,
                                         [&](std::size_t) { return std::string_view(out); }, false);
-      const auto k = static_cast<std::int32_t>(argmax(logits.value().bottomRows(1)));
+      const auto k = static_cast<std::int32_t>(argmax_token(logits.value().bottomRows(1)));
       if (k == end_token()) break;
       out += vocab_.at(static_cast<std::size_t>(k));
     }
@@ -256,12 +248,6 @@ class transformer_model {
 
  private:
   static constexpr const char* name = "aida::nn::transformer_model";
-
-  static Eigen::Index argmax(const Eigen::Ref<const tensor>& logits) {
-    Eigen::Index best = 0;
-    logits.row(0).maxCoeff(&best);
-    return best;
-  }
 
   [[nodiscard]] std::int32_t heads() const noexcept { return static_cast<std::int32_t>(cfg_.heads); }
   [[nodiscard]] std::int32_t start_token() const noexcept { return static_cast<std::int32_t>(vocab_.size()); }
