@@ -215,7 +215,7 @@ inline var softmax(var x, std::span<const float> mask = {}) {
       P.row(r).array() = keep.select((X.row(r).array() - m).exp(), 0.0f);
       P.row(r) /= P.row(r).sum();
     }
-    n.weight = t.copy(mask);
+    // The mask is not kept: the backward pass reads it from the zeros of the output.
   }
   n.backward = detail::softmax_backward;
   n.in[0] = x.id();
