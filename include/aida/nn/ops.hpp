@@ -76,7 +76,12 @@ inline void affine_backward(tape& t, const node& n) {
   const tensor_map g = n.grad_map();
   if (x.needs_grad()) x.grad_map().noalias() += g * w.value_map().transpose();
   if (w.needs_grad()) w.grad_map().noalias() += x.value_map().transpose() * g;
-  if (b.needs_grad()) b.grad_map() += g.colwise().sum();
+  if (b.needs_grad()) {
+    // Row by row, in the order add_broadcast sums them, so that a model's gradients (and
+    // so its training) are bit-identical to the two-node form it replaced.
+    auto gb = b.grad_map();
+    for (std::int32_t r = 0; r < g.rows(); ++r) gb += g.row(r);
+  }
 }
 
 inline void add_backward(tape& t, const node& n) {
@@ -205,9 +210,8 @@ inline var matmul(var a, var b) {
 }
 
 /// `x · w + b` with the bias row `b` [1, m] added to every row: [n,k] × [k,m] → [n,m].
-/// The same values as `add_broadcast(matmul(x, w), b)` up to float rounding (the bias is
-/// the product's starting value), in one node: no intermediate product, no separate pass
-/// over it forward or backward.
+/// Bit for bit the values (and gradients) of `add_broadcast(matmul(x, w), b)`, in one node:
+/// no intermediate product to store or to copy the gradient through.
 inline var affine(var x, var w, var b) {
   tape& t = detail::same_tape("affine", {x, w, b});
   if (x.cols() != w.rows() || b.rows() != 1 || b.cols() != w.cols())
@@ -215,8 +219,9 @@ inline var affine(var x, var w, var b) {
                                       " plus a bias row " + detail::shape_of(b));
   node n = t.make_node(x.rows(), w.cols(), detail::any_grad({x, w, b}));
   auto out = n.value_map();
-  out.rowwise() = b.value().row(0);
-  out.noalias() += x.value() * w.value();
+  // Product first, then the bias, as add_broadcast(matmul(x, w), b) rounds.
+  out.noalias() = x.value() * w.value();
+  out.rowwise() += b.value().row(0);
   n.backward = detail::affine_backward;
   n.in[0] = x.id(), n.in[1] = w.id(), n.in[2] = b.id();
   return t.push(n);
