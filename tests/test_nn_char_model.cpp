@@ -13,6 +13,7 @@
 #include "aida/core/sampler.hpp"
 #include "aida/nn/char_model.hpp"
 #include "aida/nn/gradcheck.hpp"
+#include "aida/nn/ops.hpp"
 #include "support/seed.hpp"
 #include "support/snapshot.hpp"
 
@@ -149,6 +150,49 @@ TEST(NnCharModel, SameSeedSameTraining) {
   }
   EXPECT_TRUE(same_bits(snapshot(a), snapshot(b)));
   EXPECT_FALSE(same_bits(snapshot(a), snapshot(c)));
+}
+
+// Eigen sizes the blocks of its matrix products from the CPU's caches, which changes the
+// order of summation: the same seed on two CPUs trains to different bits unless the blocking
+// is pinned. Here two "CPUs" are two cache settings; the model is big enough (hidden 96,
+// batch 32) that a small L1 splits its products' inner dimension.
+TEST(NnCharModel, PinnedGemmBlockingMakesTrainingIndependentOfTheCacheSizes) {
+  auto config = small_config(11);
+  config.hidden = 96;
+  config.embedding = 32;
+  std::vector<target> batch;
+  aida::sampler rng(aida_test::seed());
+  const std::string chars = "abcd";
+  for (int i = 0; i < 32; ++i) {
+    std::string q, a;
+    for (int k = 0; k < 6; ++k) q += chars[rng.next() % 4];
+    a.assign(q.rbegin(), q.rend());
+    batch.push_back({q, a});
+  }
+  auto train = [&] {
+    nn::char_model m(config);
+    for (int i = 0; i < 4; ++i) m.train_step(batch);
+    return snapshot(m);
+  };
+  const std::ptrdiff_t small[3] = {2 * 1024, 16 * 1024, 64 * 1024};
+  const std::ptrdiff_t large[3] = {64 * 1024, 4 * 1024 * 1024, 64 * 1024 * 1024};
+  Eigen::setCpuCacheSizes(small[0], small[1], small[2]);
+  const auto on_small = train();
+  Eigen::setCpuCacheSizes(large[0], large[1], large[2]);
+  const auto on_large = train();
+  // The control: without pinning, the cache sizes change the bits (else this test shows nothing).
+  EXPECT_FALSE(same_bits(on_small, on_large));
+
+  Eigen::setCpuCacheSizes(small[0], small[1], small[2]);
+  nn::pin_gemm_blocking();
+  const auto pinned_after_small = train();
+  Eigen::setCpuCacheSizes(large[0], large[1], large[2]);
+  nn::pin_gemm_blocking();
+  const auto pinned_after_large = train();
+  EXPECT_TRUE(same_bits(pinned_after_small, pinned_after_large));
+  EXPECT_EQ(Eigen::l1CacheSize(), nn::pinned_cache_sizes[0]);
+  EXPECT_EQ(Eigen::l2CacheSize(), nn::pinned_cache_sizes[1]);
+  EXPECT_EQ(Eigen::l3CacheSize(), nn::pinned_cache_sizes[2]);
 }
 
 TEST(NnCharModel, EmptyBatchIsANoOp) {

@@ -11,6 +11,7 @@
 /// Shape errors throw `aida::nn::shape_error` naming the operation and the shapes.
 
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -28,6 +29,28 @@ namespace aida::nn {
 struct shape_error : error {
   using error::error;
 };
+
+/// The cache sizes (L1, L2, L3 in bytes) that `pin_gemm_blocking` gives Eigen.
+inline constexpr std::ptrdiff_t pinned_cache_sizes[3] = {32 * 1024, 1024 * 1024, 32 * 1024 * 1024};
+
+/// Makes the reference backend's results independent of the CPU's cache sizes.
+///
+/// Eigen's matrix product splits its work into blocks sized from the L1/L2/L3 sizes it
+/// queries from the CPU at run time, and the block sizes decide the order in which a dot
+/// product is summed: two CPUs with different caches round differently, and a training run
+/// from the same seed drifts apart after a few hundred steps. This gives Eigen fixed sizes
+/// (`pinned_cache_sizes`, 32 KiB / 1 MiB / 32 MiB) instead, so that the same binary gives the
+/// same bits on every x86-64 CPU. What stays machine-specific: the instruction set the
+/// binary was compiled for (`-march=native` picks AVX2 or AVX-512 kernels, which sum in
+/// other orders), the compiler and its flags.
+///
+/// Eigen's cache sizes are global: call this once at the start of `main`, before any thread
+/// runs a product (the experiment and the reproducibility test do). It changes the block sizes
+/// of every Eigen product in the program, the user's own included; on CPUs whose caches
+/// differ a lot from these sizes, large products may run somewhat slower.
+inline void pin_gemm_blocking() {
+  Eigen::setCpuCacheSizes(pinned_cache_sizes[0], pinned_cache_sizes[1], pinned_cache_sizes[2]);
+}
 
 namespace detail {
 
