@@ -185,6 +185,39 @@ TEST(PrimedOverseer, InAmplifyDrawsFromTheEpisodesSampler) {
   EXPECT_EQ(p1.usage(), aida::episode_counts{});
 }
 
+// The episode's counts of H′'s deferrals (and of H's calls), by kind, equal what a walk of
+// the tree finds: fan-outs and fan-in moves made by ML, and depth-limit answers H′ left to ML.
+TEST(PrimedOverseer, DeferralCountsEqualAWalkOfTheTree) {
+  digit_sum_overseer h;
+  random_model ml;
+  hash_adversary adv;
+  aida::string_codec codec;
+  auto primed = aida::prime(h, ml, adv, codec, -1.0, 1.0);
+  aida::sampler rng(aida_test::seed());
+  aida::amplify_options opt;
+  opt.max_depth = 2;  // depth-limit answers H(Q), which H′ may leave to ML too
+  aida::overseer_calls total_deferred;
+  for (const char* q : {"12345678", "8765", "99887766", "1029", "5647382910", "31415926", "2718"}) {
+    const auto ep = aida::amplify(Q(q), primed, ml, adv, codec, aida::recurse_all{}, rng, opt);
+    aida::overseer_calls by_h, by_ml;
+    auto tally = [&](aida::producer p) -> aida::overseer_calls& { return p == aida::producer::model ? by_ml : by_h; };
+    for (const auto& node : ep.nodes) {
+      if (node.fan_out) tally(node.fan_out_by).fan_out += 1;
+      if (node.end == aida::node_end::depth_limit || node.end == aida::node_end::round_limit)
+        tally(node.answered_by).answer += 1;
+    }
+    for (const auto& round : ep.rounds)
+      if (round.move) tally(round.move_by).fan_in += 1;
+    EXPECT_EQ(ep.counts.deferred, by_ml) << q;
+    EXPECT_EQ(ep.counts.overseer, by_h) << q;
+    total_deferred += ep.counts.deferred;
+  }
+  // The threshold sits inside the scores' range: every kind was deferred somewhere.
+  EXPECT_GT(total_deferred.answer, 0u);
+  EXPECT_GT(total_deferred.fan_out, 0u);
+  EXPECT_GT(total_deferred.fan_in, 0u);
+}
+
 // ---- failures -------------------------------------------------------------------------
 
 // A plain call that throws (in H, ML or Adv) propagates the exception and leaves usage()

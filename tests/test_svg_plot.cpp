@@ -14,7 +14,7 @@ std::size_t count(const std::string& s, const std::string& what) {
 }
 
 TEST(SvgPlot, EscapesTextAndDrawsOneLinePerSeries) {
-  aida::io::line_plot p{"a <b> & \"c\"", "x", "y", false, false, {}, {}};
+  aida::io::line_plot p{"a <b> & \"c\"", "x", "y", false, false, {}, {}, {}};
   p.series.push_back({"one", {{0, 0}, {1, 1}}});
   p.series.push_back({"two & three", {{0, 1}, {1, 0}}, true});
   const std::string svg = p.to_svg();
@@ -27,7 +27,7 @@ TEST(SvgPlot, EscapesTextAndDrawsOneLinePerSeries) {
 }
 
 TEST(SvgPlot, FixedYRangeTicksItsEnds) {
-  aida::io::line_plot p{"t", "x", "y", false, false, {{"s", {{10, 0.2}, {20, 0.5}}}}, {}};
+  aida::io::line_plot p{"t", "x", "y", false, false, {{"s", {{10, 0.2}, {20, 0.5}}}}, {}, {}};
   EXPECT_EQ(p.to_svg().find(">1</text>"), std::string::npos);  // the data's range: 0.2 to 0.5
   p.y_range = {0.0, 1.0};
   const std::string svg = p.to_svg();
@@ -36,7 +36,7 @@ TEST(SvgPlot, FixedYRangeTicksItsEnds) {
 }
 
 TEST(SvgPlot, LogAxisSkipsPointsItCannotShowAndTicksDecades) {
-  aida::io::line_plot p{"t", "calls", "acc", true, false, {}, {}};
+  aida::io::line_plot p{"t", "calls", "acc", true, false, {}, {}, {}};
   p.series.push_back({"s", {{0, 0.5}, {-3, 0.2}, {10, 0.1}, {1000, 0.9}}});
   const std::string svg = p.to_svg();
   const auto start = svg.find("points=\"") + 8;
@@ -46,8 +46,19 @@ TEST(SvgPlot, LogAxisSkipsPointsItCannotShowAndTicksDecades) {
   EXPECT_NE(svg.find(">100<"), std::string::npos);
   EXPECT_NE(svg.find(">1000<"), std::string::npos);
   EXPECT_NE(svg.find(">500<"), std::string::npos);  // fewer than 3 decades: 2× and 5× ticks too
-  aida::io::line_plot wide{"t", "x", "y", true, false, {{"s", {{1, 0}, {1e6, 1}}}}, {}};
+  aida::io::line_plot wide{"t", "x", "y", true, false, {{"s", {{1, 0}, {1e6, 1}}}}, {}, {}};
   EXPECT_EQ(wide.to_svg().find(">500<"), std::string::npos);  // 6 decades: decades only
+}
+
+TEST(SvgPlot, NamedXTicksReplaceTheNumberedOnes) {
+  aida::io::line_plot p{"t", "method", "calls", false, false, {{"a", {{1, 10}, {2, 20}}}}, {}, {}};
+  p.x_tick_labels = {{1, "post"}, {2, "plain & co"}, {7, "outside"}};
+  const std::string svg = p.to_svg();
+  EXPECT_NE(svg.find(">post</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">plain &amp; co</text>"), std::string::npos);
+  EXPECT_EQ(svg.find("outside"), std::string::npos);  // beyond the data's x range
+  EXPECT_EQ(svg.find(">1.5</text>"), std::string::npos);  // no numbered x ticks
+  EXPECT_NE(svg.find(">20</text>"), std::string::npos);  // the y axis keeps its numbers
 }
 
 TEST(SvgPlot, UnwritablePathIsAClearError) {

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -365,6 +366,51 @@ TYPED_TEST(TaskTest, EvaluatorCountsExactMatches) {
   EXPECT_DOUBLE_EQ(ev.accuracy(f), 1.0);
   const std::vector<std::string> too_few(3, "0");
   EXPECT_THROW((void)ev.evaluate_answers(too_few), aida::error);
+}
+
+// The experiment's three question sets: the validation and test sets are distinct questions,
+// disjoint from each other, and the training source never gives one of them.
+TYPED_TEST(TaskTest, HeldOutSetsAreDisjointAndTrainingExcludesThem) {
+  const TypeParam task;
+  const int d = TypeParam::default_difficulty;
+  auto g = task.generator(d);
+  aida::sampler rng(aida_test::seed());
+  const std::size_t sizes[] = {150, 250};
+  const auto sets = disjoint_question_sets(g, sizes, rng);
+  ASSERT_EQ(sets.size(), 2u);
+  EXPECT_EQ(sets[0].size(), 150u);
+  EXPECT_EQ(sets[1].size(), 250u);
+  std::set<std::string> validation(sets[0].begin(), sets[0].end()), test(sets[1].begin(), sets[1].end());
+  EXPECT_EQ(validation.size(), 150u) << "repeated questions in the validation set";
+  EXPECT_EQ(test.size(), 250u) << "repeated questions in the test set";
+  for (const auto& q : test) EXPECT_FALSE(validation.contains(q)) << q << " is in both sets";
+
+  std::unordered_set<std::string> held(sets[0].begin(), sets[0].end());
+  held.insert(sets[1].begin(), sets[1].end());
+  excluding_source training(task.generator(d), held);
+  aida::sampler train_rng(aida_test::seed() + 1);
+  for (int i = 0; i < 2000; ++i) {
+    const auto q = training.next(train_rng);
+    ASSERT_FALSE(held.contains(q)) << "training drew the held-out question " << q;
+  }
+  EXPECT_GE(training.draws(), 2000u);
+}
+
+TEST(Tasks, HeldOutSetsLargerThanTheTaskAreAClearError) {
+  // sum at difficulty 1 has ten questions ("0" to "9").
+  auto g = sum_task{}.generator(1);
+  aida::sampler rng(aida_test::seed());
+  const std::size_t sizes[] = {6, 6};
+  try {
+    (void)disjoint_question_sets(g, sizes, rng, 10'000);
+    ADD_FAILURE() << "12 distinct questions were drawn from a task that has 10";
+  } catch (const aida::error& e) {
+    EXPECT_NE(std::string(e.what()).find("too few for set 1"), std::string::npos) << e.what();
+  }
+  std::unordered_set<std::string> all;
+  for (char c = '0'; c <= '9'; ++c) all.insert(std::string(1, c));
+  excluding_source everything_held(sum_task{}.generator(1), all, 100);
+  EXPECT_THROW((void)everything_held.next(rng), aida::error);
 }
 
 TEST(Tasks, WithTaskPicksByName) {

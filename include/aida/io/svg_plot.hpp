@@ -37,6 +37,9 @@ struct line_plot {
   std::vector<plot_series> series;
   /// A fixed y range (low, high), e.g. {0, 1} for accuracies; by default the data's range.
   std::optional<std::pair<double, double>> y_range;
+  /// Named x ticks (position, label), e.g. one per method of a categorical axis; by default
+  /// the x axis gets numbered ticks. Labels outside the data's x range are not drawn.
+  std::vector<std::pair<double, std::string>> x_tick_labels;
 
   /// The plot as an SVG document. Points that a log axis cannot show (<= 0) and non-finite
   /// points are skipped.
@@ -78,23 +81,33 @@ struct line_plot {
     for (int axis = 0; axis < 2; ++axis) {
       const bool lg = axis == 0 ? log_x : log_y;
       const double lo = axis == 0 ? x0 : y0, hi = axis == 0 ? x1 : y1;
-      for (double t : ticks(lo, hi, lg)) {
-        const double v = lg ? std::pow(10.0, t) : t;
-        std::ostringstream label;
-        if (std::abs(v) >= 1 && std::abs(v) < 1e9 && std::abs(v - std::round(v)) < 1e-9)
-          label << static_cast<long long>(std::llround(v));
-        else
-          label << std::setprecision(4) << v;
+      std::vector<std::pair<double, std::string>> marks;
+      if (axis == 0 && !x_tick_labels.empty()) {
+        for (const auto& [v, name] : x_tick_labels)
+          if (usable(v, 1.0) && tx(v) >= lo - 1e-9 && tx(v) <= hi + 1e-9) marks.emplace_back(v, name);
+      } else {
+        for (double t : ticks(lo, hi, lg)) {
+          const double v = lg ? std::pow(10.0, t) : t;
+          std::ostringstream label;
+          if (std::abs(v) >= 1 && std::abs(v) < 1e9 && std::abs(v - std::round(v)) < 1e-9)
+            label << static_cast<long long>(std::llround(v));
+          else
+            label << std::setprecision(4) << v;
+          marks.emplace_back(v, label.str());
+        }
+      }
+      for (const auto& [v, text] : marks) {
+        const std::string shown = escape(text);
         if (axis == 0) {
           const double x = px(v);
           o << "<line x1=\"" << x << "\" y1=\"" << top << "\" x2=\"" << x << "\" y2=\"" << top + ph
             << "\" stroke=\"#ddd\"/><text x=\"" << x << "\" y=\"" << top + ph + 16
-            << "\" text-anchor=\"middle\">" << label.str() << "</text>\n";
+            << "\" text-anchor=\"middle\">" << shown << "</text>\n";
         } else {
           const double y = py(v);
           o << "<line x1=\"" << left << "\" y1=\"" << y << "\" x2=\"" << left + pw << "\" y2=\"" << y
             << "\" stroke=\"#ddd\"/><text x=\"" << left - 6 << "\" y=\"" << y + 4
-            << "\" text-anchor=\"end\">" << label.str() << "</text>\n";
+            << "\" text-anchor=\"end\">" << shown << "</text>\n";
         }
       }
     }

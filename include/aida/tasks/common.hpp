@@ -23,6 +23,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -128,6 +129,63 @@ std::vector<std::string> draw_questions(Src& source, std::size_t n, S& rng) {
   for (std::size_t i = 0; i < n; ++i) out.emplace_back(source.next(rng));
   return out;
 }
+
+/// Held-out sets of distinct questions, disjoint from each other: `sizes[i]` questions for set
+/// `i`, drawn from `source` in order (set 0 first). Throws `aida::error` naming the set when
+/// `source` cannot give enough distinct questions within `max_draws` draws in all (a
+/// difficulty with too few questions for the sizes asked).
+template <class Src, Sampler S>
+std::vector<std::vector<std::string>> disjoint_question_sets(Src& source, std::span<const std::size_t> sizes, S& rng,
+                                                              std::size_t max_draws = 1'000'000) {
+  std::vector<std::vector<std::string>> sets(sizes.size());
+  std::unordered_set<std::string> seen;
+  std::size_t draws = 0;
+  for (std::size_t i = 0; i < sizes.size(); ++i) {
+    sets[i].reserve(sizes[i]);
+    while (sets[i].size() < sizes[i]) {
+      if (draws++ == max_draws)
+        throw error("aida::tasks::disjoint_question_sets: the source gave only " + std::to_string(seen.size()) +
+                    " distinct questions in " + std::to_string(max_draws) + " draws, too few for set " +
+                    std::to_string(i) + " (" + std::to_string(sizes[i]) + " questions) after the sets before it");
+      std::string q = source.next(rng);
+      if (seen.insert(q).second) sets[i].push_back(std::move(q));
+    }
+  }
+  return sets;
+}
+
+/// A question source that never gives a question of `excluded` (the validation and test
+/// sets): it redraws from `source` instead, so that training questions stay disjoint from the
+/// held-out ones. Counts its draws from `source` (`draws()`), so that a caller can check how
+/// many questions a procedure asked for. Throws `aida::error` when `max_redraws` draws in a
+/// row are all excluded.
+template <class Src>
+class excluding_source {
+ public:
+  excluding_source(Src source, std::unordered_set<std::string> excluded, std::size_t max_redraws = 10'000)
+      : source_(std::move(source)), excluded_(std::move(excluded)), max_redraws_(max_redraws) {}
+
+  template <Sampler S>
+  std::string next(S& rng) {
+    for (std::size_t tries = 0; tries < max_redraws_; ++tries) {
+      std::string q = source_.next(rng);
+      ++draws_;
+      if (!excluded_.contains(q)) return q;
+    }
+    throw error("aida::tasks::excluding_source: " + std::to_string(max_redraws_) +
+                " draws in a row were all held-out questions; the source has too few questions for the held-out sets");
+  }
+
+  /// Questions drawn from the underlying source, redraws included.
+  [[nodiscard]] std::size_t draws() const noexcept { return draws_; }
+  [[nodiscard]] const std::unordered_set<std::string>& excluded() const noexcept { return excluded_; }
+
+ private:
+  Src source_;
+  std::unordered_set<std::string> excluded_;
+  std::size_t max_redraws_;
+  std::size_t draws_ = 0;
+};
 
 namespace detail {
 
