@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Re-makes the figures of the README's results from a clean Release build of HEAD, and records
+# beside each set of results the command, the commit, the compiler and the machine.
+#
+#   scripts/results.sh                 every set below (hours: see the times beside each)
+#   scripts/results.sh sum sum-tuning  the named sets only
+#   scripts/results.sh --list          the sets and their commands
+#
+# Results go to docs/results/<set>/ (or $AIDA_RESULTS/<set>/). The build is made in a
+# temporary directory from a clean checkout of HEAD (`git worktree`), so that uncommitted
+# changes cannot leak into recorded figures; a dirty tree is refused unless
+# AIDA_ALLOW_DIRTY=1 (then the figures are marked as made from a dirty tree).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+out_root=${AIDA_RESULTS:-$root/docs/results}
+
+# name | CPU time on this project's 2-core machine | experiment arguments
+sets=(
+  # The table: fresh seeds, every method, test accuracy. sum at 4 digits (the experiment's
+  # default): 3 digits have too few questions to hold out a test set and still generalise.
+  "sum|75 min|--task sum --methods all --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7"
+  # Supervised* with the Transformer (labels), one seed a size.
+  "transformer-supervised/sum-3|1 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task sum --difficulty 3 --steps 4000"
+  "transformer-supervised/wildcard-2|10 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task wildcard --difficulty 2 --steps 8000"
+  "transformer-supervised/assignments-1|10 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task assignments --difficulty 1 --steps 8000"
+  "transformer-supervised/permutation-4|25 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task permutation --difficulty 4 --steps 16000"
+)
+
+list() {
+  for s in "${sets[@]}"; do
+    IFS='|' read -r name time args <<<"$s"
+    printf '%-36s %-8s experiment %s --out docs/results/%s\n' "$name" "$time" "$args" "$name"
+  done
+}
+if [ "${1:-}" = "--list" ]; then list; exit 0; fi
+
+wanted=("$@")
+for w in "${wanted[@]}"; do
+  found=0
+  for s in "${sets[@]}"; do [ "${s%%|*}" = "$w" ] && found=1; done
+  if [ $found = 0 ]; then echo "results.sh: no set is called '$w'; the sets:" >&2; list >&2; exit 2; fi
+done
+
+dirty=""
+if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+  if [ "${AIDA_ALLOW_DIRTY:-0}" != 1 ]; then
+    echo "results.sh: the working tree has uncommitted changes; commit them (or AIDA_ALLOW_DIRTY=1)" >&2
+    exit 2
+  fi
+  dirty=" (with uncommitted changes)"
+fi
+commit=$(git rev-parse HEAD)
+work=$(mktemp -d)
+trap 'git -C "$root" worktree remove --force "$work/src" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+if [ -n "$dirty" ]; then
+  cp -r "$root" "$work/src" && rm -rf "$work/src/build"
+else
+  git worktree add --detach "$work/src" "$commit" >/dev/null
+fi
+cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DAIDA_BUILD_TESTS=OFF \
+  -DAIDA_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build "$work/build" --target example_experiment
+experiment="$work/build/examples/experiment"
+
+machine() {
+  echo "commit: $commit$dirty"
+  echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+  echo "compiler: $(c++ --version | head -1)"
+  echo "eigen: $(grep -E 'define EIGEN_(WORLD|MAJOR|MINOR)_VERSION' /usr/include/eigen3/Eigen/src/Core/util/Macros.h | awk '{print $3}' | paste -sd.)"
+  echo "build: Release (-O3), baseline x86-64; GEMM blocking pinned (aida::nn::pin_gemm_blocking)"
+  echo "cpu: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores"
+  lscpu | grep -E '^L[123][di]? cache' | sed 's/  */ /g'
+}
+
+for s in "${sets[@]}"; do
+  IFS='|' read -r name time args <<<"$s"
+  if [ ${#wanted[@]} -gt 0 ]; then
+    keep=0
+    for w in "${wanted[@]}"; do [ "$w" = "$name" ] && keep=1; done
+    [ $keep = 1 ] || continue
+  fi
+  dir="$out_root/$name"
+  rm -rf "$dir" && mkdir -p "$dir"
+  echo "== $name ($time of CPU on 2 cores): experiment $args"
+  echo "experiment $args --out docs/results/$name" >"$dir/COMMAND"
+  machine >"$dir/MACHINE.txt"
+  # shellcheck disable=SC2086
+  ( cd "$dir" && /usr/bin/time -f "user %U s, system %S s, wall %e s" "$experiment" $args --out "$dir" ) 2>&1 \
+    | sed "s|$dir|docs/results/$name|g" | tee "$dir/run.log"
+done
