@@ -20,6 +20,8 @@ sets=(
   # The table: fresh seeds, every method, test accuracy. sum at 4 digits (the experiment's
   # default): 3 digits have too few questions to hold out a test set and still generalise.
   "sum|75 min|--task sum --methods all --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7"
+  # Two more fresh seeds for the headline ratio (post against plain: five seeds with the above).
+  "sum-seeds-104-105|12 min|--task sum --methods post,plain --seed 104 --seeds 2 --budget 40000 --eval-every 50 --levels 0.5,0.7"
   # Supervised* with the Transformer (labels), one seed a size.
   "transformer-supervised/sum-3|1 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task sum --difficulty 3 --steps 4000"
   "transformer-supervised/wildcard-2|10 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task wildcard --difficulty 2 --steps 8000"
@@ -87,5 +89,5 @@ for s in "${sets[@]}"; do
   machine >"$dir/MACHINE.txt"
   # shellcheck disable=SC2086
   ( cd "$dir" && /usr/bin/time -f "user %U s, system %S s, wall %e s" "$experiment" $args --out "$dir" ) 2>&1 \
-    | sed "s|$dir|docs/results/$name|g" | tee "$dir/run.log"
+    | sed -u "s|$dir|docs/results/$name|g" | tee "$dir/run.log"
 done
