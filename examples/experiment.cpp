@@ -507,7 +507,7 @@ void check_cell(const method_spec& m, const run_result& run, std::size_t candida
 /// The difficulty used when --difficulty is not given. For the lookup tasks: the largest size
 /// the default model learns from labels to 95% held out within 15 CPU minutes on this project's
 /// 2-core machine (README, "The Transformer learns all four tasks from labels";
-/// docs/results/transformer-supervised/). For sum: 4 digits. At 3 digits the task has 1,000
+/// docs/results/archive/transformer-supervised/). For sum: 4 digits. At 3 digits the task has 1,000
 /// questions; with 200 validation and 500 test questions held out, training sees the other 300,
 /// and the GRU learns those by heart without generalising: trained on 20,000 LABELS it scored
 /// 18% on the test set (seeds 1, 2), plain IDA 46% after 20,000 calls. At 4 digits (10,000
@@ -924,15 +924,17 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
         << " (95% interval) | test accuracy at stop | H′ deferred | time per run |\n"
            "|---|---|---|---|---|---|---|\n";
   const std::string ratio_head = reference ? "× " + *reference + " to " + hi : "";
-  std::cout << "\ncalls to " << lo << " and " << hi << " are read on the test curve; runs stop at " << 100 * cfg.stop_accuracy
-            << "% validation accuracy or the budget\n"
+  std::cout << "\ncalls to " << lo << " and " << hi << " are read on the test curve"
+            << (from_file ? std::string() : "; runs stop at " + percent(cfg.stop_accuracy) + " validation accuracy or the budget")
+            << "\n"
             << std::left << std::setw(14) << "method" << std::setw(26) << "calls to " + lo << std::setw(26)
             << "calls to " + hi << std::setw(26) << ratio_head << std::setw(16) << "test at stop" << std::setw(12)
             << "deferred" << "time per run\n";
   aida::io::line_plot plot{"aida " + task + ": test accuracy against overseer calls", "overseer calls (labels for supervised)",
                            "test accuracy", true, false, {}, std::pair{0.0, 1.0}, {}};
-  aida::io::line_plot calls_plot{"aida " + task + ": overseer calls to " + hi + " test accuracy (mean, 95% bootstrap interval over seeds)",
-                                 "method (runs that reached " + hi + " / runs)", "calls (labels for supervised)", false, true, {}, {}, {}};
+  aida::io::line_plot calls_plot{"aida " + task + ": calls to " + hi + " test accuracy, mean and 95% bootstrap interval over seeds " +
+                                     "(a run short of " + hi + " counts all its calls)",
+                                 "method", "calls (labels for supervised)", false, true, {}, {}, {}};
   for (std::size_t mi = 0; mi < methods.size(); ++mi) {
     const auto& method = methods[mi];
     std::vector<double> c90, c95, fin, secs, deferred, c95_all;
@@ -1014,16 +1016,17 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     // Calls to 95%: the mean as a short bar, the interval as a vertical line.
     const auto [ci_low, ci_high] = bootstrap_interval(c95_all, {});
     const double mean = summarise(c95_all).mean, at = static_cast<double>(mi + 1);
-    calls_plot.series.push_back({label + (censored ? " (a run that did not reach " + hi + " counts its calls)" : std::string()),
+    calls_plot.series.push_back({label + " (" + std::to_string(s95.n) + "/" + std::to_string(mine.size()) + " reached)",
                                  {{at - 0.2, mean}, {at + 0.2, mean}, {at, mean}, {at, ci_low}, {at, ci_high}},
                                  method == "supervised"});
-    calls_plot.x_tick_labels.emplace_back(at, label + " (" + std::to_string(s95.n) + "/" + std::to_string(mine.size()) + ")");
+    calls_plot.x_tick_labels.emplace_back(at, label);
   }
   check_written(summary, summary_path);
   check_written(table, table_path);
   plot.write_svg(cfg.out + "/accuracy.svg");
-  calls_plot.write_svg(cfg.out + "/calls.svg", 900, 450);
-  std::cout << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n";
+  calls_plot.write_svg(cfg.out + "/calls.svg", 1000, 450);
+  if (std::find(methods.begin(), methods.end(), "supervised") != methods.end())
+    std::cout << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n";
   if (reference)
     std::cout << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
               << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "

@@ -98,7 +98,7 @@ struct train_options {
   /// Amplify with the primed overseer H′ (spec §4) instead of H itself.
   bool iterate = true;
   /// H′'s threshold c as a function of the step. The adversary starts out poor: start high
-  /// (consult H nearly always) and lower it. By default the experiment's (docs/results/):
+  /// (consult H nearly always) and lower it. By default the earlier experiment's (docs/results/archive/):
   /// +∞ (H everywhere) for 100 warm-up steps, then c = −0.03 nats. (A constant +∞ would make
   /// H′ never defer while paying a model and an adversary call per decision.)
   std::function<double(std::size_t)> threshold =

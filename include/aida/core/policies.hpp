@@ -65,7 +65,7 @@ concept Schedule = std::copy_constructible<F> && requires(const F& f, std::size_
 /// exploration (for two subquestions the choice frequencies are softmax(−S/τ)).
 /// τ = 0 is the deterministic arg-min (ties go to the first).
 struct gumbel_argmin {
-  /// τ; 0.3 by default, the experiment's (examples/experiment.cpp, docs/results/), which
+  /// τ; 0.3 by default, the experiment's (examples/experiment.cpp, docs/results/archive/), which
   /// explores less than the τ = 1 of the post's softmax.
   double temperature = 0.3;
 
