@@ -174,6 +174,7 @@ TEST(NnCharModel, PinnedGemmBlockingMakesTrainingIndependentOfTheCacheSizes) {
     for (int i = 0; i < 4; ++i) m.train_step(batch);
     return snapshot(m);
   };
+  const std::ptrdiff_t before[3] = {Eigen::l1CacheSize(), Eigen::l2CacheSize(), Eigen::l3CacheSize()};
   const std::ptrdiff_t small[3] = {2 * 1024, 16 * 1024, 64 * 1024};
   const std::ptrdiff_t large[3] = {64 * 1024, 4 * 1024 * 1024, 64 * 1024 * 1024};
   Eigen::setCpuCacheSizes(small[0], small[1], small[2]);
@@ -193,6 +194,7 @@ TEST(NnCharModel, PinnedGemmBlockingMakesTrainingIndependentOfTheCacheSizes) {
   EXPECT_EQ(Eigen::l1CacheSize(), nn::pinned_cache_sizes[0]);
   EXPECT_EQ(Eigen::l2CacheSize(), nn::pinned_cache_sizes[1]);
   EXPECT_EQ(Eigen::l3CacheSize(), nn::pinned_cache_sizes[2]);
+  Eigen::setCpuCacheSizes(before[0], before[1], before[2]);  // the tests after this one see the CPU's own
 }
 
 TEST(NnCharModel, EmptyBatchIsANoOp) {
