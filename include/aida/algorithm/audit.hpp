@@ -164,17 +164,6 @@ bool local_step_right(const episode<Q, A, O>& t, std::size_t n, K& k, audit_resu
   return true;
 }
 
-/// An integer uniform on [0, n), n > 0, from any Sampler.
-template <class S>
-std::size_t uniform_index(S& rng, std::size_t n) {
-  if constexpr (requires { rng.below(std::uint64_t{1}); }) {
-    return static_cast<std::size_t>(rng.below(n));
-  } else {
-    const auto i = static_cast<std::size_t>(rng.uniform() * static_cast<double>(n));
-    return std::min(i, n - 1);
-  }
-}
-
 }  // namespace detail
 
 /// Searches `tree` for a node whose local step is wrong (spec §7), asking `checker` one
@@ -246,7 +235,8 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
         for (auto c = children.rbegin(); c != children.rend(); ++c) candidates.push_back(c->second);
         break;
       case audit_strategy::random:
-        for (std::size_t i = children.size(); i > 1; --i) std::swap(children[i - 1], children[detail::uniform_index(rng, i)]);
+        for (std::size_t i = children.size(); i > 1; --i)
+          std::swap(children[i - 1], children[static_cast<std::size_t>(draw_below(rng, i))]);
         for (const auto& c : children) candidates.push_back(c.second);
         break;
     }

@@ -49,6 +49,8 @@ class replay_memory {
   template <Sampler S>
   void draw(std::vector<T>& out, std::size_t n, S& rng) const {
     out.clear();
+    // `next() % size` rather than `draw_below`: as close to uniform, but other indices, and
+    // every recorded training run (docs/results/) drew its replay batches this way.
     for (std::size_t i = 0; i < n && !items_.empty(); ++i)
       out.push_back(items_[static_cast<std::size_t>(rng.next() % items_.size())]);
   }
