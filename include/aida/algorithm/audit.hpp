@@ -252,15 +252,18 @@ struct audited {
 };
 
 /// Unfolds ML's tree for `question` to `max_depth` (`aida::unfold`) and audits it with
-/// `checker` (spec §7). `rng` serves both (the unfold draws first).
-template <class C, class M, class V, class K, class S>
-audited<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>>
-audit(const codec_question_t<C>& question, M& ml, V& adv, const C& codec, std::size_t max_depth, K& checker,
-      audit_strategy strategy, S& rng, const unfold_options& options = {}) {
-  audited<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>> out;
-  unfold_into(out.tree, question, ml, adv, codec, max_depth, rng, options);
-  out.result = audit(out.tree, checker, strategy, rng);
-  return out;
+/// `checker` (spec §7); returns both, an `audited<Q, A, O>` for the codec's types and ML's
+/// output. `rng` serves both (the unfold draws first). The parameters are unconstrained so
+/// that a misplaced argument is named, as in `unfold`.
+template <class M, class V, class C, class K, class S, class Question = checks::question_argument_t<C>>
+auto audit(const Question& question, M& ml, V& adv, const C& codec, std::size_t max_depth, K& checker,
+           audit_strategy strategy, S& rng, const unfold_options& options = {}) {
+  if constexpr (checks::model_procedure_arguments<unfolded_for, void, Question, M, V, C, S>()) {
+    audited<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>> out;
+    unfold_into(out.tree, question, ml, adv, codec, max_depth, rng, options);
+    out.result = audit(out.tree, checker, strategy, rng);
+    return out;
+  }
 }
 
 }  // namespace aida
