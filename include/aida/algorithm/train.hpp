@@ -283,7 +283,7 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
 /// targets (one `train_step` on all of them, or, with a replay memory, `updates_per_step`
 /// steps on batches drawn from it) and Adv on the step's adversary targets (one
 /// `train_step`). The policy's `step` member, if it has one, and H′'s threshold follow the
-/// step. Returns the final state.
+/// step. Returns the final state. docs/training.md describes the options and what worked.
 ///
 /// The parameters are unconstrained so that a misplaced argument is named by the first error
 /// the compiler prints (see `aida/core/static_checks.hpp`).
