@@ -189,6 +189,17 @@ TEST(UniformOne, RecursesOnExactlyOneHalfTheTimeEachIgnoringScores) {
   EXPECT_LT(chi2_two_cells(first, draws, 0.5), chi2_1dof_999);
 }
 
+// uniform_one recurses on the subquestion named by the top bit of one next(), the draw every
+// recorded uniform run was made with (it is draw_below(rng, 2), the same function of the stream).
+TEST(UniformOne, ChoosesByTheTopBitOfOneDraw) {
+  aida::sampler rng(aida_test::seed()), ints(aida_test::seed());
+  for (int i = 0; i < 1000; ++i) {
+    const selection s = aida::uniform_one{}.select(0.0, 0.0, rng);
+    ASSERT_TRUE(s.recurse[ints.next() >> 63]) << "draw " << i;
+  }
+  EXPECT_EQ(rng, ints);
+}
+
 TEST(RecurseAllAndNone, SelectBothOrNeitherAndDrawNothing) {
   aida::sampler rng(aida_test::seed());
   const aida::sampler before = rng;

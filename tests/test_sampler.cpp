@@ -1,11 +1,14 @@
 // aida::sampler: its integer stream is SplitMix64 as defined (golden values computed here
 // from the definition, so the test holds on every platform), its floating-point draws have
-// the right distributions (moments with stated tolerances), copies are snapshots, and
-// split() gives independent streams.
+// the right distributions (moments with stated tolerances), its bounded draw below(n) and
+// the generic aida::draw_below are uniform and are the documented function of the stream,
+// copies are snapshots, and split() gives independent streams.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numbers>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -126,21 +129,105 @@ TEST(SamplerMoments, GumbelHasMeanGammaVariancePiSquaredOverSixAndItsCdf) {
   }
 }
 
-// below(k) is uniform on [0, k): chi-square over k = 7 cells, 70000 draws, 6 degrees of
-// freedom; 22.46 is the 0.999 quantile.
-TEST(SamplerMoments, BelowIsUniformOnItsRange) {
+// below(n) is uniform on [0, n): a chi-square test of goodness of fit for each n, over
+// 2000 n draws (2000 expected per value), against the 0.999 quantile of the chi-square
+// distribution with n - 1 degrees of freedom (a correct sampler fails one n with probability
+// 1e-3; the seed is fixed, so the test is stable). n = 2, 3, 7, 10 and 100 are the bounds the
+// tasks and the policies draw with; the last n is near 2^63 and not a power of two, where only
+// eight cells of equal width are counted.
+TEST(SamplerBelow, IsUniformOnItsRangeByChiSquare) {
+  struct bound {
+    std::uint64_t n;
+    double quantile;  // chi-square, n - 1 degrees of freedom, 0.999
+  };
+  for (const auto [n, quantile] : {bound{2, 10.83}, bound{3, 13.82}, bound{7, 22.46}, bound{10, 27.88},
+                                   bound{100, 148.23}}) {
+    aida::sampler s(aida_test::seed());
+    const int draws = 2000 * static_cast<int>(n);
+    std::vector<int> cells(n, 0);
+    for (int i = 0; i < draws; ++i) {
+      const std::uint64_t v = s.below(n);
+      ASSERT_LT(v, n);
+      ++cells[v];
+    }
+    double chi2 = 0;
+    for (const int c : cells) chi2 += (c - 2000.0) * (c - 2000.0) / 2000.0;
+    EXPECT_LT(chi2, quantile) << "n = " << n;
+  }
+  // Near 2^63: eight cells of width n/8, 80000 draws, 7 degrees of freedom (0.999: 24.32).
+  constexpr std::uint64_t n = (std::uint64_t{1} << 63) - 25;
   aida::sampler s(aida_test::seed());
-  constexpr int k = 7, draws = 70000;
-  int cells[k] = {};
-  for (int i = 0; i < draws; ++i) {
-    const auto v = s.below(k);
-    ASSERT_LT(v, static_cast<std::uint64_t>(k));
-    ++cells[v];
+  int cells[8] = {};
+  for (int i = 0; i < 80000; ++i) {
+    const std::uint64_t v = s.below(n);
+    ASSERT_LT(v, n);
+    ++cells[std::min<std::uint64_t>(v / (n / 8), 7)];
   }
   double chi2 = 0;
-  for (const int c : cells) chi2 += (c - draws / k) * (c - draws / k) / static_cast<double>(draws / k);
-  EXPECT_LT(chi2, 22.46);
+  for (const int c : cells) chi2 += (c - 10000.0) * (c - 10000.0) / 10000.0;
+  EXPECT_LT(chi2, 24.32);
   EXPECT_EQ(aida::sampler(3).below(1), 0u);
+}
+
+// The draw is the documented one: the high word of next() · n, from exactly one next(), so
+// that streams stay aligned and the recorded results (drawn this way) replay bit for bit.
+TEST(SamplerBelow, IsTheHighWordOfOneDrawTimesN) {
+  __extension__ using u128 = unsigned __int128;
+  for (const std::uint64_t n : {1ULL, 2ULL, 3ULL, 10ULL, 1000003ULL, 0x8000000000000001ULL, ~0ULL}) {
+    aida::sampler s(42), ints(42);
+    for (int i = 0; i < 200; ++i) {
+      const std::uint64_t expected = static_cast<std::uint64_t>((static_cast<u128>(ints.next()) * n) >> 64);
+      ASSERT_EQ(s.below(n), expected) << "n = " << n << ", draw " << i;
+    }
+    EXPECT_EQ(s, ints);  // one next() per draw
+  }
+}
+
+TEST(SamplerBelow, ZeroIsAnErrorThatNamesItAndDrawsNothing) {
+  aida::sampler s(7);
+  const aida::sampler before = s;
+  try {
+    (void)s.below(0);
+    FAIL() << "below(0) returned";
+  } catch (const aida::error& e) {
+    EXPECT_NE(std::string(e.what()).find("called with n = 0"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(s, before);
+  EXPECT_THROW((void)aida::draw_below(s, 0), aida::error);
+  EXPECT_EQ(s, before);
+}
+
+// draw_below: a sampler's own below() when it has one, otherwise the same draw as
+// aida::sampler::below from one next().
+struct without_below {  // aida::sampler's stream, through the concept's required members only
+  aida::sampler inner;
+  std::uint64_t next() { return inner.next(); }
+  double uniform() { return inner.uniform(); }
+  double gumbel() { return inner.gumbel(); }
+  without_below split() { return {inner.split()}; }
+};
+struct with_own_below : without_below {
+  std::uint64_t below(std::uint64_t n) { return n - 1; }  // not uniform: only shows it is called
+  with_own_below split() { return {{inner.split()}}; }
+};
+static_assert(aida::Sampler<without_below> && aida::Sampler<with_own_below>);
+template <class T>
+concept has_below = requires(T& s) { s.below(std::uint64_t{2}); };
+static_assert(!has_below<without_below> && has_below<with_own_below>);  // below is optional in the concept
+
+TEST(SamplerBelow, DrawBelowUsesTheSamplersOwnBelowOrTheSameDrawFromNext) {
+  aida::sampler member(9), generic(9);
+  without_below plain{aida::sampler(9)};
+  for (const std::uint64_t n : {2ULL, 7ULL, 10ULL, 1ULL << 40}) {
+    for (int i = 0; i < 100; ++i) {
+      const std::uint64_t expected = member.below(n);
+      ASSERT_EQ(aida::draw_below(generic, n), expected);
+      ASSERT_EQ(aida::draw_below(plain, n), expected);
+    }
+  }
+  with_own_below own{{aida::sampler(9)}};
+  EXPECT_EQ(aida::draw_below(own, 10), 9u);
+  EXPECT_EQ(own.inner, aida::sampler(9));  // its below drew nothing, and draw_below nothing else
 }
 
 // ---- copies and split -----------------------------------------------------------------

@@ -1,7 +1,8 @@
 // The four tasks under one interface (typed tests): full HCH answers every question right at
 // every difficulty; the depth-limit fallback H(Q) is right in one call; the charset covers
 // every string of the runs; questions avoid the codec's reserved characters; generators are
-// reproducible and check their difficulty; malformed questions give errors naming them;
+// reproducible, draw the questions the recorded results were made with, and check their
+// difficulty; malformed questions give errors naming them;
 // the overseers' fan-in is symmetric and copes with unusable subanswers; the evaluator counts.
 #include <algorithm>
 #include <cmath>
@@ -425,6 +426,27 @@ TEST(Tasks, WithTaskPicksByName) {
     EXPECT_NE(std::string(e.what()).find("\"sorting\""), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("permutation"), std::string::npos) << e.what();
   }
+}
+
+// The generators draw the questions the recorded results (docs/results/) were made with: a
+// hash of the first 1000 questions at the default difficulty from aida::sampler(7), computed
+// before the tasks' own bounded draw gave way to aida::draw_below (commit d3eb12f). A change
+// of a generator's draws breaks this test; the recorded results would no longer replay.
+TEST(Tasks, GeneratorsDrawTheQuestionsTheRecordedResultsWereMadeWith) {
+  const auto hash_of_questions = [](const auto& task) {
+    auto generator = task.generator();
+    aida::sampler rng(7);
+    std::uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a over the questions, each closed by 0xff
+    for (int i = 0; i < 1000; ++i) {
+      for (const unsigned char c : generator.next(rng)) h = (h ^ c) * 0x100000001b3ULL;
+      h = (h ^ 0xffu) * 0x100000001b3ULL;
+    }
+    return h;
+  };
+  EXPECT_EQ(hash_of_questions(sum_task{}), 0xa4caeef125297f51ULL);
+  EXPECT_EQ(hash_of_questions(wildcard_task{}), 0xd0dfaf6aedf869feULL);
+  EXPECT_EQ(hash_of_questions(assignments_task{}), 0x9b98305f13b60f32ULL);
+  EXPECT_EQ(hash_of_questions(permutation_task{}), 0xd3d0bf28162851b4ULL);
 }
 
 // The lengths a character model has to read and write, per task and difficulty (printed for

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aida/algorithm/detail/record.hpp"
+#include "aida/algorithm/detail/rollback.hpp"
 #include "aida/algorithm/options.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
@@ -295,51 +296,68 @@ class amplifier {
 template <class C, class M>
 using episode_for = episode<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>>;
 
+namespace detail {
+
+/// Whether the arguments of `amplify` (and of `amplify_into`, whose `out` is `Out`; `void`
+/// for none) model their concepts; each one that does not is named by a static_assert
+/// (`aida/core/static_checks.hpp`).
+template <class Out, class Question, class H, class M, class V, class C, class P, class S>
+constexpr bool amplify_arguments() {
+  if constexpr (!checks::codec_and_sampler<C, S>()) {
+    return false;
+  } else {
+    using Q = codec_question_t<C>;
+    using A = codec_answer_t<C>;
+    constexpr bool question_ok = checks::question<Question, Q>(), h_ok = checks::overseer<H, Q, A>(),
+                   policy_ok = checks::recursion_policy<P, S>();
+    if constexpr (!checks::model_and_adversary<M, V, Q, A, S>()) return false;
+    else return question_ok && h_ok && policy_ok && checks::out<Out, episode_for<C, M>>();
+  }
+}
+
+}  // namespace detail
+
 /// Runs one amplification episode (spec §2) on `question` into `out`, reusing its storage.
 ///
 /// The overseer `h` decomposes; ML's outputs and the adversary's scores of the two
 /// subquestions of each round go to `policy`, which chooses the subquestions to recurse on;
 /// the others are answered by draws from ML. Every node yields its model targets, its
 /// adversary targets and the loss values of spec §2; budgets and failures follow spec §8.
+/// `out` is an `episode_for<C, M>`; `question` converts to the codec's question type.
 ///
 /// Throws `overseer_error` for a split that repeats its question or an ancestor's,
 /// `invalid_options` for unusable options, `aida::error` for a non-finite log-probability
 /// or score; exceptions of the overseer, model or adversary propagate unchanged. On any
 /// exception `rng` is restored to its state at entry and `out` is left empty.
-template <class C, class H, class M, class V, class P, class S>
-void amplify_into(episode_for<C, M>& out, const codec_question_t<C>& question, H& h, M& ml, V& adv,
-                  const C& codec, const P& policy, S& rng, const amplify_options& options = {}) {
-  using Q = codec_question_t<C>;
-  using A = codec_answer_t<C>;
-  checks::codec<C>();
-  checks::sampler<S>();
-  checks::overseer<H, Q, A>();
-  checks::model<M, Q, A, S>();
-  checks::adversary<V, Q, model_output_t<M, Q>>();
-  checks::recursion_policy<P, S>();
-  options.validate();
-
-  const S saved = rng;
-  out.clear();
-  try {
-    detail::amplifier<episode_for<C, M>, H, M, V, C, P, S> run(out, h, ml, adv, codec, policy, rng, options);
-    const std::size_t root = run.run(question, 0, no_node);
-    out.answer = out.nodes[root].answer;
-  } catch (...) {
-    rng = saved;
-    out.clear();
-    throw;
+///
+/// The parameters are unconstrained so that an argument that does not model its concept (two
+/// arguments swapped, say) is named by the first error the compiler prints, not lost in a
+/// failed deduction.
+template <class Out, class H, class M, class V, class C, class P, class S,
+          class Question = checks::question_argument_t<C>>
+void amplify_into(Out& out, const Question& question, H& h, M& ml, V& adv, const C& codec, const P& policy,
+                  S& rng, const amplify_options& options = {}) {
+  if constexpr (detail::amplify_arguments<Out, Question, H, M, V, C, P, S>()) {
+    options.validate();
+    detail::fill_or_roll_back(rng, out, [&] {
+      detail::amplifier<Out, H, M, V, C, P, S> run(out, h, ml, adv, codec, policy, rng, options);
+      const std::size_t root = run.run(question, 0, no_node);
+      out.answer = out.nodes[root].answer;
+    });
   }
 }
 
-/// Runs one amplification episode (spec §2) and returns its record. See `amplify_into`;
-/// on an exception nothing visible to the caller has changed (the sampler is restored).
-template <class C, class H, class M, class V, class P, class S>
-episode_for<C, M> amplify(const codec_question_t<C>& question, H& h, M& ml, V& adv, const C& codec,
-                          const P& policy, S& rng, const amplify_options& options = {}) {
-  episode_for<C, M> out;
-  amplify_into(out, question, h, ml, adv, codec, policy, rng, options);
-  return out;
+/// Runs one amplification episode (spec §2) and returns its record, an `episode_for<C, M>`.
+/// See `amplify_into`; on an exception nothing visible to the caller has changed (the
+/// sampler is restored).
+template <class H, class M, class V, class C, class P, class S, class Question = checks::question_argument_t<C>>
+auto amplify(const Question& question, H& h, M& ml, V& adv, const C& codec, const P& policy, S& rng,
+             const amplify_options& options = {}) {
+  if constexpr (detail::amplify_arguments<void, Question, H, M, V, C, P, S>()) {
+    episode_for<C, M> out;
+    amplify_into(out, question, h, ml, adv, codec, policy, rng, options);
+    return out;
+  }
 }
 
 }  // namespace aida

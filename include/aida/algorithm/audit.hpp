@@ -164,17 +164,6 @@ bool local_step_right(const episode<Q, A, O>& t, std::size_t n, K& k, audit_resu
   return true;
 }
 
-/// An integer uniform on [0, n), n > 0, from any Sampler.
-template <class S>
-std::size_t uniform_index(S& rng, std::size_t n) {
-  if constexpr (requires { rng.below(std::uint64_t{1}); }) {
-    return static_cast<std::size_t>(rng.below(n));
-  } else {
-    const auto i = static_cast<std::size_t>(rng.uniform() * static_cast<double>(n));
-    return std::min(i, n - 1);
-  }
-}
-
 }  // namespace detail
 
 /// Searches `tree` for a node whose local step is wrong (spec §7), asking `checker` one
@@ -246,7 +235,8 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
         for (auto c = children.rbegin(); c != children.rend(); ++c) candidates.push_back(c->second);
         break;
       case audit_strategy::random:
-        for (std::size_t i = children.size(); i > 1; --i) std::swap(children[i - 1], children[detail::uniform_index(rng, i)]);
+        for (std::size_t i = children.size(); i > 1; --i)
+          std::swap(children[i - 1], children[static_cast<std::size_t>(draw_below(rng, i))]);
         for (const auto& c : children) candidates.push_back(c.second);
         break;
     }
@@ -262,15 +252,18 @@ struct audited {
 };
 
 /// Unfolds ML's tree for `question` to `max_depth` (`aida::unfold`) and audits it with
-/// `checker` (spec §7). `rng` serves both (the unfold draws first).
-template <class C, class M, class V, class K, class S>
-audited<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>>
-audit(const codec_question_t<C>& question, M& ml, V& adv, const C& codec, std::size_t max_depth, K& checker,
-      audit_strategy strategy, S& rng, const unfold_options& options = {}) {
-  audited<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>> out;
-  unfold_into(out.tree, question, ml, adv, codec, max_depth, rng, options);
-  out.result = audit(out.tree, checker, strategy, rng);
-  return out;
+/// `checker` (spec §7); returns both, an `audited<Q, A, O>` for the codec's types and ML's
+/// output. `rng` serves both (the unfold draws first). The parameters are unconstrained so
+/// that a misplaced argument is named, as in `unfold`.
+template <class M, class V, class C, class K, class S, class Question = checks::question_argument_t<C>>
+auto audit(const Question& question, M& ml, V& adv, const C& codec, std::size_t max_depth, K& checker,
+           audit_strategy strategy, S& rng, const unfold_options& options = {}) {
+  if constexpr (checks::model_procedure_arguments<unfolded_for, void, Question, M, V, C, S>()) {
+    audited<codec_question_t<C>, codec_answer_t<C>, model_output_t<M, codec_question_t<C>>> out;
+    unfold_into(out.tree, question, ml, adv, codec, max_depth, rng, options);
+    out.result = audit(out.tree, checker, strategy, rng);
+    return out;
+  }
 }
 
 }  // namespace aida

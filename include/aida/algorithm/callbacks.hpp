@@ -171,7 +171,8 @@ struct checkpoint_every {
 };
 
 /// Raises the training difficulty when held-out accuracy passes `threshold`: calls
-/// `raise(new_difficulty)` (for example a generator's `set_difficulty`) up to `max_difficulty`.
+/// `raise(new_difficulty)` up to `max_difficulty` (for example to replace the question source
+/// by the task's generator at the new difficulty; the tasks' generators have a fixed one).
 struct curriculum {
   double threshold = 0.9;
   std::size_t start = 1;

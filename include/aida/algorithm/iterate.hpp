@@ -153,12 +153,32 @@ class primed_overseer {
   episode_counts usage_;
 };
 
-/// Makes the primed overseer H′ from H, ML, Adv, the codec and the threshold c (spec §4),
-/// with Gumbel noise of scale `noise` (0.1 by default, see `primed_overseer::noise_scale`).
-template <Sampler S = sampler, class H, class M, class V, Codec C>
-primed_overseer<H, M, V, C, S> prime(H& h, M& ml, V& adv, C codec, double c, double noise = 0.1,
-                                     S rng = S{}) {
-  return primed_overseer<H, M, V, C, S>(h, ml, adv, std::move(codec), c, noise, rng);
+namespace detail {
+
+/// Whether the arguments of `prime` model their concepts; each one that does not is named by
+/// a static_assert.
+template <class H, class M, class V, class C, class S>
+constexpr bool prime_arguments() {
+  if constexpr (!checks::codec_and_sampler<C, S>()) {
+    return false;
+  } else {
+    using Q = codec_question_t<C>;
+    using A = codec_answer_t<C>;
+    constexpr bool h_ok = checks::overseer<H, Q, A>();
+    return checks::model_and_adversary<M, V, Q, A, S>() && h_ok;
+  }
+}
+
+}  // namespace detail
+
+/// Makes the primed overseer H′, a `primed_overseer<H, M, V, C, S>`, from H, ML, Adv, the
+/// codec and the threshold c (spec §4), with Gumbel noise of scale `noise` (0.1 by default,
+/// see `primed_overseer::noise_scale`). The parameters are unconstrained so that a misplaced
+/// argument is named by the first error the compiler prints (see `aida/core/static_checks.hpp`).
+template <class S = sampler, class H, class M, class V, class C>
+auto prime(H& h, M& ml, V& adv, C codec, double c, double noise = 0.1, S rng = S{}) {
+  if constexpr (detail::prime_arguments<H, M, V, C, S>())
+    return primed_overseer<H, M, V, C, S>(h, ml, adv, std::move(codec), c, noise, rng);
 }
 
 }  // namespace aida

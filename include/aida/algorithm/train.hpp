@@ -49,6 +49,8 @@ class replay_memory {
   template <Sampler S>
   void draw(std::vector<T>& out, std::size_t n, S& rng) const {
     out.clear();
+    // `next() % size` rather than `draw_below`: as close to uniform, but other indices, and
+    // every recorded training run (docs/results/) drew its replay batches this way.
     for (std::size_t i = 0; i < n && !items_.empty(); ++i)
       out.push_back(items_[static_cast<std::size_t>(rng.next() % items_.size())]);
   }
@@ -167,29 +169,34 @@ inline void accumulate(train_state& s, const episode_counts& c) {
   s.fallbacks.malformed_moves += c.fallbacks.malformed_moves;
 }
 
-}  // namespace detail
+/// Whether the arguments of `train` model their concepts; each one that does not is named by
+/// a static_assert (`aida/core/static_checks.hpp`).
+template <class Src, class H, class M, class V, class C, class P, class E, class S>
+constexpr bool train_arguments() {
+  if constexpr (!checks::codec_and_sampler<C, S>()) {
+    return false;
+  } else {
+    using Q = codec_question_t<C>;
+    using A = codec_answer_t<C>;
+    constexpr bool questions_ok = QuestionSource<Src, Q, S>, evaluator_ok = Evaluator<E, Q, A>;
+    static_assert(questions_ok,
+                  "aida::train: the `questions` argument has no `next(Sampler&)` returning a question (are two arguments swapped?)");
+    constexpr bool h_ok = checks::overseer<H, Q, A>();
+    constexpr bool learners_ok = checks::model_and_adversary<M, V, Q, A, S, /*Trainable=*/true>();
+    constexpr bool policy_ok = checks::recursion_policy<P, S>();
+    static_assert(evaluator_ok,
+                  "aida::train: the `evaluator` argument has no `accuracy(std::function<A(const Q&)>)` returning a double (are two arguments swapped?)");
+    return questions_ok && h_ok && learners_ok && policy_ok && evaluator_ok;
+  }
+}
 
-/// Trains `ml` and `adv` by adversarial IDA on questions from `questions`, with overseer
-/// `h`, recursion `policy` and the `codec`; evaluates greedy answers with `evaluator`.
-///
-/// A step: `episodes_per_step` questions (through spec §6's adversarial source when
-/// `adversarial_candidates > 1`) are amplified with H′ (or H when `iterate` is false), plus
-/// `distill_episodes_per_step` distillation episodes; then one `train_step` of ML on all
-/// model targets and one of Adv on all adversary targets. The policy's `step` member, if it
-/// has one, and H′'s threshold follow the step. Returns the final state.
+/// The loop of `train`, once its arguments are known to model their concepts.
 template <class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
-train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
-                  const train_options& options, Callbacks&&... callbacks) {
+train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
+                       const train_options& options, Callbacks&&... callbacks) {
   using Q = codec_question_t<C>;
   using A = codec_answer_t<C>;
   using O = model_output_t<M, Q>;
-  checks::codec<C>();
-  checks::overseer<H, Q, A>();
-  checks::trainable_model<M, Q, A, S>();
-  checks::trainable_adversary<V, Q, O>();
-  checks::recursion_policy<P, S>();
-  static_assert(QuestionSource<Src, Q, S>, "aida::train: the question source has no `next(Sampler&)` returning a question");
-  static_assert(Evaluator<E, Q, A>, "aida::train: the evaluator has no `accuracy(std::function<A(const Q&)>)` returning a double");
   options.validate();
 
   const auto start = std::chrono::steady_clock::now();
@@ -263,6 +270,31 @@ train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy,
   if (!evaluated_last) evaluate();
   (detail::notify_end(callbacks, state), ...);
   return state;
+}
+
+}  // namespace detail
+
+/// Trains `ml` and `adv` by adversarial IDA on questions from `questions`, with overseer
+/// `h`, recursion `policy` and the `codec`; evaluates greedy answers with `evaluator`.
+///
+/// A step: `episodes_per_step` questions (through spec §6's adversarial source when
+/// `adversarial_candidates > 1`) are amplified with H′ (or H when `iterate` is false), plus
+/// `distill_episodes_per_step` distillation episodes; then ML trains on the step's model
+/// targets (one `train_step` on all of them, or, with a replay memory, `updates_per_step`
+/// steps on batches drawn from it) and Adv on the step's adversary targets (one
+/// `train_step`). The policy's `step` member, if it has one, and H′'s threshold follow the
+/// step. Returns the final state. docs/training.md describes the options and what worked.
+///
+/// The parameters are unconstrained so that a misplaced argument is named by the first error
+/// the compiler prints (see `aida/core/static_checks.hpp`).
+template <class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
+train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
+                  const train_options& options, Callbacks&&... callbacks) {
+  if constexpr (detail::train_arguments<Src, H, M, V, C, P, E, S>())
+    return detail::train_loop(questions, h, ml, adv, codec, std::move(policy), evaluator, rng, options,
+                              std::forward<Callbacks>(callbacks)...);
+  else
+    return {};
 }
 
 }  // namespace aida

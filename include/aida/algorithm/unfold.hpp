@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "aida/algorithm/detail/rollback.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
 #include "aida/core/static_checks.hpp"
@@ -204,38 +205,32 @@ class unfolder {
 ///
 /// Throws `invalid_options` for unusable options, `aida::error` for a non-finite score or
 /// a tree larger than `options.max_nodes`; exceptions of the model or adversary
-/// propagate. On any exception `rng` is restored and `out` is left empty.
-template <class C, class M, class V, class S>
-void unfold_into(unfolded_for<C, M>& out, const codec_question_t<C>& question, M& ml, V& adv,
-                 const C& codec, std::size_t max_depth, S& rng, const unfold_options& options = {}) {
-  using Q = codec_question_t<C>;
-  using A = codec_answer_t<C>;
-  checks::codec<C>();
-  checks::sampler<S>();
-  checks::model<M, Q, A, S>();
-  checks::adversary<V, Q, model_output_t<M, Q>>();
-  options.validate();
-
-  const S saved = rng;
-  out.clear();
-  try {
-    detail::unfolder<unfolded_for<C, M>, M, V, C, S> run(out, ml, adv, codec, max_depth, rng, options);
-    const std::size_t root = run.run(question, 0, no_node);
-    out.answer = out.nodes[root].answer;
-  } catch (...) {
-    rng = saved;
-    out.clear();
-    throw;
+/// propagate. On any exception `rng` is restored and `out` is left empty. `out` is an
+/// `unfolded_for<C, M>`; `question` converts to the codec's question type. (The parameters
+/// are unconstrained so that a misplaced argument is named, as in `amplify_into`.)
+template <class Out, class M, class V, class C, class S, class Question = checks::question_argument_t<C>>
+void unfold_into(Out& out, const Question& question, M& ml, V& adv, const C& codec, std::size_t max_depth,
+                 S& rng, const unfold_options& options = {}) {
+  if constexpr (checks::model_procedure_arguments<unfolded_for, Out, Question, M, V, C, S>()) {
+    options.validate();
+    detail::fill_or_roll_back(rng, out, [&] {
+      detail::unfolder<Out, M, V, C, S> run(out, ml, adv, codec, max_depth, rng, options);
+      const std::size_t root = run.run(question, 0, no_node);
+      out.answer = out.nodes[root].answer;
+    });
   }
 }
 
-/// Unfolds ML's own tree for `question` to `max_depth` (spec §7). See `unfold_into`.
-template <class C, class M, class V, class S>
-unfolded_for<C, M> unfold(const codec_question_t<C>& question, M& ml, V& adv, const C& codec,
-                          std::size_t max_depth, S& rng, const unfold_options& options = {}) {
-  unfolded_for<C, M> out;
-  unfold_into(out, question, ml, adv, codec, max_depth, rng, options);
-  return out;
+/// Unfolds ML's own tree for `question` to `max_depth` (spec §7) and returns it, an
+/// `unfolded_for<C, M>`. See `unfold_into`.
+template <class M, class V, class C, class S, class Question = checks::question_argument_t<C>>
+auto unfold(const Question& question, M& ml, V& adv, const C& codec, std::size_t max_depth, S& rng,
+            const unfold_options& options = {}) {
+  if constexpr (checks::model_procedure_arguments<unfolded_for, void, Question, M, V, C, S>()) {
+    unfolded_for<C, M> out;
+    unfold_into(out, question, ml, adv, codec, max_depth, rng, options);
+    return out;
+  }
 }
 
 }  // namespace aida

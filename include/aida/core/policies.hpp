@@ -150,7 +150,7 @@ struct uniform_one {
   template <Sampler S>
   selection select(double, double, S& rng) const {
     selection r;
-    r.recurse[rng.next() >> 63] = true;
+    r.recurse[draw_below(rng, 2)] = true;  // the top bit of one next(), as it always was
     return r;
   }
 };

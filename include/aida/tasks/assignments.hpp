@@ -211,23 +211,23 @@ std::string assignments_generator::next(S& rng) const {
   detail::shuffle(names, rng);
   std::string q;
   q.reserve(values * values + 4 + 3 * d + 2);
-  for (unsigned i = 0; i < values * values; ++i) q += static_cast<char>('0' + detail::below(rng, values));
+  for (unsigned i = 0; i < values * values; ++i) q += static_cast<char>('0' + draw_below(rng, values));
   for (std::size_t i = 0; i < 2; ++i) {
     q += names[i];
-    q += static_cast<char>('0' + detail::below(rng, values));
+    q += static_cast<char>('0' + draw_below(rng, values));
   }
   for (std::size_t i = 1; i <= d; ++i) {
     // Definition i uses the previous variable, so the chain is exactly d deep, and any
     // earlier variable (possibly the same one) in a random argument position.
     char y = names[i];
-    char z = names[detail::below(rng, i + 1)];
-    if (detail::below(rng, 2) == 1) std::swap(y, z);
+    char z = names[draw_below(rng, i + 1)];
+    if (draw_below(rng, 2) == 1) std::swap(y, z);
     q += names[i + 1];
     q += y;
     q += z;
   }
   q += ':';
-  q += d == 0 ? names[detail::below(rng, 2)] : names[d + 1];
+  q += d == 0 ? names[draw_below(rng, 2)] : names[d + 1];
   return q;
 }
 

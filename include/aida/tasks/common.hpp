@@ -192,18 +192,10 @@ namespace detail {
 using string_move = Move<std::string, std::string>;
 using string_subanswer = Subanswer<std::string, std::string>;
 
-/// An integer uniform on [0, n), n > 0, from any Sampler's 64-bit stream (multiply-shift;
-/// the same on every platform, unlike std:: distributions).
-template <Sampler S>
-std::uint64_t below(S& rng, std::uint64_t n) {
-  __extension__ using u128 = unsigned __int128;
-  return static_cast<std::uint64_t>((static_cast<u128>(rng.next()) * n) >> 64);
-}
-
 /// A uniformly random permutation of `s` (Fisher–Yates).
 template <Sampler S>
 void shuffle(std::string& s, S& rng) {
-  for (std::size_t i = s.size(); i > 1; --i) std::swap(s[i - 1], s[below(rng, i)]);
+  for (std::size_t i = s.size(); i > 1; --i) std::swap(s[i - 1], s[draw_below(rng, i)]);
 }
 
 [[noreturn]] inline void reject(std::string_view task, std::string_view q, std::string_view why) {

@@ -213,9 +213,9 @@ std::string permutation_generator::next(S& rng) const {
   std::string sigma(n, '0');
   for (unsigned i = 0; i < n; ++i) sigma[i] = static_cast<char>('0' + i);
   detail::shuffle(sigma, rng);
-  const auto x = static_cast<unsigned>(detail::below(rng, n));
+  const auto x = static_cast<unsigned>(draw_below(rng, n));
   const unsigned low = 1U << (difficulty_ - 1);
-  const auto k = low + static_cast<unsigned>(detail::below(rng, low));
+  const auto k = low + static_cast<unsigned>(draw_below(rng, low));
   return detail::permutation::ask(sigma, x, k);
 }
 

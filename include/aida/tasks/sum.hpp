@@ -53,7 +53,7 @@ class sum_generator {
   template <Sampler S>
   std::string next(S& rng) const {
     std::string q(static_cast<std::size_t>(difficulty_), '0');
-    for (char& c : q) c = static_cast<char>('0' + detail::below(rng, 10));
+    for (char& c : q) c = static_cast<char>('0' + draw_below(rng, 10));
     return q;
   }
 

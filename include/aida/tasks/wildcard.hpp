@@ -206,7 +206,7 @@ std::string wildcard_generator::next(S& rng) const {
   for (std::size_t e = 0; e < wildcard_task::entries; ++e) {
     const auto k = static_cast<unsigned char>(order[e]);
     for (std::size_t i = 0; i < n; ++i) q += detail::wildcard::letters[(k >> (n - 1 - i)) & 1U];
-    q += static_cast<char>('0' + detail::below(rng, 10));
+    q += static_cast<char>('0' + draw_below(rng, 10));
   }
   q += ':';
   // Exactly `difficulty_` wildcards at distinct random positions.
@@ -215,7 +215,7 @@ std::string wildcard_generator::next(S& rng) const {
   detail::shuffle(positions, rng);
   std::string pattern(n, '*');
   for (std::size_t i = static_cast<std::size_t>(difficulty_); i < n; ++i)
-    pattern[static_cast<std::size_t>(positions[i])] = detail::wildcard::letters[detail::below(rng, 2)];
+    pattern[static_cast<std::size_t>(positions[i])] = detail::wildcard::letters[draw_below(rng, 2)];
   q += pattern;
   return q;
 }
