@@ -26,9 +26,11 @@
 // intervals), and prints a table.
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <exception>
+#include <charconv>
 #include <chrono>
+#include <exception>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -44,10 +46,14 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <tuple>
+#include <type_traits>
 #include <unordered_set>
 #include <vector>
+
+#include <CLI/CLI.hpp>
 
 #include "aida/aida.hpp"
 #include "aida/algorithm/callbacks.hpp"
@@ -124,71 +130,6 @@ struct settings {
   std::size_t labels = 8;    // supervised: fresh labels a step
 };
 
-const char* usage =
-    "usage: experiment [options]\n"
-    "  --task NAME        sum | wildcard | assignments | permutation (default sum)\n"
-    "  --methods LIST     comma-separated methods (default post,plain,supervised), or all\n"
-    "                     (post, plain, the four ablations, full, supervised). A method is a cell\n"
-    "                     POLICY:OVERSEER:SOURCE:DISTILL of the grid\n"
-    "                       POLICY   uniform | argmin | threshold\n"
-    "                       OVERSEER H | Hp (H′, spec §4)\n"
-    "                       SOURCE   plain | adv (spec §6's adversarial question source)\n"
-    "                       DISTILL  distillation episodes a step (spec §3), 0 for none\n"
-    "                     or a name: post (argmin:Hp:adv:<--distill>, the whole method),\n"
-    "                     plain (uniform:H:plain:0, plain IDA), post-argmin, post-hprime,\n"
-    "                     post-source, post-distill (post with that part replaced by plain IDA's),\n"
-    "                     ablations (those four), full (the full HCH tree with H), supervised\n"
-    "                     (an upper bound trained on labels); adversarial, threshold, uniform\n"
-    "                     are the older names of argmin:Hp:plain:0, threshold:Hp:plain:0, plain\n"
-    "  --policy LIST      the older name of --methods\n"
-    "  --seed N           first seed (default 1); runs use seeds N, N+1, ...\n"
-    "  --seeds K          seeds per method (default 2)\n"
-    "  --budget CALLS     overseer calls per run before it stops (default 30000)\n"
-    "  --steps N          training steps per run at most (default 4000)\n"
-    "  --difficulty D     question size (default: the task's experiment default)\n"
-    "  --validation N     validation questions: they stop the runs (default 200; --held-out is\n"
-    "                     its older name)\n"
-    "  --test N           test questions, disjoint from the validation and training questions;\n"
-    "                     only reported (default 500)\n"
-    "  --eval-every N     steps between evaluations (default 25)\n"
-    "  --levels A,B       the table's test accuracies: calls to A and to B, and the ratios to\n"
-    "                     plain IDA and the plot at B (default 0.9,0.95)\n"
-    "  --stop-at A        stop a run at this VALIDATION accuracy (default 0.97: above the 95%\n"
-    "                     that the table reads on the test curve)\n"
-    "  --model M          gru | transformer: ML and Adv of the reference backend (default: gru for\n"
-    "                     sum, which it learns fastest; transformer for the three lookup tasks,\n"
-    "                     which the GRU does not learn even from labels)\n"
-    "  --hidden N         GRU width of ML (default 96)\n"
-    "  --width N          Transformer: d_model of ML (default 64); --heads N (4), --layers N\n"
-    "                     encoder and decoder layers each (2), --ff N feed-forward width (256)\n"
-    "  --lr R             ML's Adam step size (default: the model's own, 3e-3 GRU, 1e-3 Transformer)\n"
-    "  --episodes N       amplification episodes a step (default 8)\n"
-    "  --batch N          ML's batch drawn from the replay memory per update (default 32)\n"
-    "  --replay N         ML's replay memory in targets, 0 for none (default 4000)\n"
-    "  --updates N        ML updates per step from the replay memory (default 8)\n"
-    "  --c C              H′ consults H where Adv's score + noise < C, after the warm-up (default -0.03)\n"
-    "  --c-end C2         after the warm-up, c moves linearly from C to C2 ...\n"
-    "  --c-steps N        ... over N steps, then stays at C2 (default 500)\n"
-    "  --warmup N         steps before that, with H′ consulting H everywhere (default 100)\n"
-    "  --alpha A          threshold policy: recurse where S + τε < A + τε′ (default -0.3) ...\n"
-    "  --alpha-end A2     ... with α moving linearly from A to A2 ...\n"
-    "  --alpha-steps N    ... over N steps (default 500)\n"
-    "  --tau T            temperature of the Gumbel noise of the arg-min policy (default 0.3)\n"
-    "  --distill N        distillation episodes a step of post and its ablations (default 1)\n"
-    "  --candidates K     adversarial source: candidates per question (default 4)\n"
-    "  --source-temperature T  its Gumbel temperature (default 0.3)\n"
-    "  --jobs N           runs in parallel, one thread each (default: the number of cores);\n"
-    "                     the results do not depend on it, the wall times do\n"
-    "  --from CSV         no training: the table, summaries and plots of a curves.csv written\n"
-    "                     earlier (or of several concatenated: repeated headers are skipped)\n"
-    "  --curriculum 1     train on questions of every difficulty from the task's least up to\n"
-    "                     --difficulty, drawn uniformly (held-out questions stay at --difficulty)\n"
-    "  --labels N         supervised: fresh labels a step (default 8)\n"
-    "  --verbose 1        print every evaluation (method, seed, step, calls, accuracies,\n"
-    "                     deferrals) as it happens\n"
-    "  --out DIR          where to write the results (default experiment-out)\n"
-    "  --help             this text\n";
-
 std::vector<std::string> split_list(const std::string& s, char sep = ',') {
   std::vector<std::string> out;
   std::stringstream in(s);
@@ -197,28 +138,83 @@ std::vector<std::string> split_list(const std::string& s, char sep = ',') {
   return out;
 }
 
-double parse_real(const std::string& flag, const std::string& v) {
-  std::size_t pos = 0;
-  double x = 0;
-  try {
-    x = std::stod(v, &pos);
-  } catch (...) {
-    pos = 0;
+/// The greatest whole number a flag can be given (a seed may be any 64-bit number).
+constexpr std::uint64_t any_count = std::numeric_limits<std::uint64_t>::max();
+/// The most questions, targets, episodes or candidates a flag may ask for: the held-out sets
+/// must be found in 1,000,000 draws (aida::tasks::disjoint_question_sets), and the replay memory
+/// reserves its capacity up front.
+constexpr std::uint64_t many = 1'000'000;
+
+/// `v` as a whole number in [lo, hi]: decimal digits only (no sign, space or base prefix) and
+/// no wrap-around (std::stoull reads " -5" as 2^64 - 5); nullopt otherwise.
+std::optional<std::uint64_t> whole_number(std::string_view v, std::uint64_t lo = 0, std::uint64_t hi = any_count) {
+  std::uint64_t n = 0;
+  const char* end = v.data() + v.size();
+  const auto [stop, ec] = std::from_chars(v.data(), end, n);
+  if (v.empty() || ec != std::errc{} || stop != end || n < lo || n > hi) return std::nullopt;
+  return n;
+}
+
+/// "a whole number from 1 to 1000000", as an error message says what a flag takes.
+std::string whole_text(std::uint64_t lo, std::uint64_t hi) {
+  return "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
+}
+
+/// The numbers a real flag takes: from `lo` to `hi` (infinite: no bound), each end included or
+/// not; never NaN or infinite.
+struct real_range {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+  bool lo_open = false, hi_open = false;
+
+  [[nodiscard]] bool contains(double x) const {
+    return std::isfinite(x) && (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);
   }
-  if (pos != v.size() || v.empty() || !std::isfinite(x)) throw aida::invalid_options(flag + " takes a finite number, not '" + v + "'");
+  /// "a number in (0, 1]", "a number > 0", "a finite number".
+  [[nodiscard]] std::string text() const {
+    auto num = [](double x) {
+      std::ostringstream o;
+      o << x;
+      return o.str();
+    };
+    const bool below = std::isfinite(lo), above = std::isfinite(hi);
+    if (below && above)
+      return "a number in " + std::string(lo_open ? "(" : "[") + num(lo) + ", " + num(hi) + (hi_open ? ")" : "]");
+    if (below) return "a number " + std::string(lo_open ? "> " : ">= ") + num(lo);
+    if (above) return "a number " + std::string(hi_open ? "< " : "<= ") + num(hi);
+    return "a finite number";
+  }
+};
+
+/// `v` as a number of `range`: the whole of `v` is a decimal number (no space or hexadecimal),
+/// finite; nullopt otherwise.
+std::optional<double> real_number(std::string_view v, const real_range& range = {}) {
+  double x = 0;
+  const char* end = v.data() + v.size();
+  const auto [stop, ec] = std::from_chars(v.data(), end, x);
+  if (v.empty() || ec != std::errc{} || stop != end || !range.contains(x)) return std::nullopt;
   return x;
 }
 
-std::size_t parse_count(const std::string& flag, const std::string& v) {
-  std::size_t pos = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(v, &pos);
-  } catch (...) {
-    pos = 0;
-  }
-  if (pos != v.size() || v.empty() || v[0] == '-') throw aida::invalid_options(flag + " takes a whole number, not '" + v + "'");
-  return static_cast<std::size_t>(n);
+/// `v` as a field of a curves.csv (`--from`), named by `what` in the error.
+double parse_real(const std::string& what, const std::string& v) {
+  if (const auto x = real_number(v)) return *x;
+  throw aida::invalid_options(what + " takes a finite number, not '" + v + "'");
+}
+std::size_t parse_count(const std::string& what, const std::string& v) {
+  if (const auto n = whole_number(v)) return static_cast<std::size_t>(*n);
+  throw aida::invalid_options(what + " takes a whole number, not '" + v + "'");
+}
+
+/// The accuracies A,B of --levels, 0 < A < B <= 1; nullopt otherwise.
+std::optional<std::pair<double, double>> accuracy_levels(const std::string& v) {
+  const auto comma = v.find(',');
+  if (comma == std::string::npos) return std::nullopt;
+  const real_range accuracy{0, 1, true, false};
+  const auto a = real_number(std::string_view(v).substr(0, comma), accuracy);
+  const auto b = real_number(std::string_view(v).substr(comma + 1), accuracy);
+  if (!a || !b || !(*a < *b)) return std::nullopt;
+  return std::pair{*a, *b};
 }
 
 /// The cells a method name stands for (`ablations` is four).
@@ -267,83 +263,224 @@ std::vector<method_spec> expand_method(const std::string& name, std::size_t dist
   if (parts[2] != "plain" && parts[2] != "adv")
     throw aida::invalid_options(where + "the question source is plain or adv, not '" + parts[2] + "'");
   m.adversarial_source = parts[2] == "adv";
-  m.distill = parse_count(where + "the distillation episodes", parts[3]);
+  const auto episodes = whole_number(parts[3], 0, many);
+  if (!episodes)
+    throw aida::invalid_options(where + "the distillation episodes take " + whole_text(0, many) + ", not '" + parts[3] + "'");
+  m.distill = static_cast<std::size_t>(*episodes);
   return {m};
 }
 
-settings parse(int argc, char** argv) {
-  settings s;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << usage;
-      std::exit(0);
-    }
-    if (i + 1 >= argc) throw aida::invalid_options("option " + a + " needs a value (see --help)");
-    const std::string v = argv[++i];
-    if (a == "--task") s.task = v;
-    else if (a == "--methods" || a == "--policy") {
-      s.method_names = split_list(v);
-      if (s.method_names.empty()) throw aida::invalid_options(a + ": no method given");
-    } else if (a == "--seed") s.seed = parse_count(a, v);
-    else if (a == "--seeds") s.seeds = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--budget") s.budget = parse_count(a, v);
-    else if (a == "--steps") s.max_steps = parse_count(a, v);
-    else if (a == "--difficulty") s.difficulty = static_cast<int>(parse_count(a, v));
-    else if (a == "--validation" || a == "--held-out") s.validation = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--test") s.test = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--levels") {
-      const auto l = split_list(v);
-      if (l.size() != 2) throw aida::invalid_options("--levels takes two accuracies A,B, not '" + v + "'");
-      s.level_low = parse_real(a, l[0]), s.level_high = parse_real(a, l[1]);
-      if (!(0 < s.level_low && s.level_low < s.level_high && s.level_high <= 1))
-        throw aida::invalid_options("--levels takes accuracies 0 < A < B <= 1, not '" + v + "'");
-    } else if (a == "--eval-every") s.eval_every = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--hidden") s.hidden = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--model") {
-      if (v != "gru" && v != "transformer") throw aida::invalid_options("--model takes gru or transformer, not '" + v + "'");
-      s.model = v;
-    } else if (a == "--width") s.width = parse_count(a, v);
-    else if (a == "--heads") s.heads = parse_count(a, v);
-    else if (a == "--layers") s.layers = parse_count(a, v);
-    else if (a == "--ff") s.ff = parse_count(a, v);
-    else if (a == "--lr") {
-      s.lr = parse_real(a, v);
-      if (!(s.lr > 0)) throw aida::invalid_options("--lr takes a step size > 0, not '" + v + "'");
-    } else if (a == "--episodes") s.episodes = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--batch") s.batch = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--replay") s.replay = parse_count(a, v);
-    else if (a == "--updates") s.updates = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--stop-at") {
-      s.stop_accuracy = parse_real(a, v);
-      if (!(s.stop_accuracy > 0 && s.stop_accuracy <= 1))
-        throw aida::invalid_options("--stop-at takes an accuracy in (0, 1], not '" + v + "'");
-    } else if (a == "--c") s.c = parse_real(a, v);
-    else if (a == "--c-end") s.c_end = parse_real(a, v);
-    else if (a == "--c-steps") s.c_steps = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--warmup") s.warmup = parse_count(a, v);
-    else if (a == "--alpha") s.alpha = parse_real(a, v);
-    else if (a == "--alpha-end") s.alpha_end = parse_real(a, v);
-    else if (a == "--alpha-steps") s.alpha_steps = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--tau") {
-      s.tau = parse_real(a, v);
-      if (!(s.tau > 0)) throw aida::invalid_options("--tau takes a temperature > 0, not '" + v + "'");
-    } else if (a == "--distill") s.distill = parse_count(a, v);
-    else if (a == "--candidates") {
-      s.candidates = parse_count(a, v);
-      if (s.candidates < 2) throw aida::invalid_options("--candidates takes at least 2, not '" + v + "'");
-    } else if (a == "--source-temperature") {
-      s.source_temperature = parse_real(a, v);
-      if (s.source_temperature < 0)
-        throw aida::invalid_options("--source-temperature takes a temperature >= 0, not '" + v + "'");
-    } else if (a == "--jobs") s.jobs = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--out") s.out = v;
-    else if (a == "--verbose") s.verbose = parse_count(a, v) != 0;
-    else if (a == "--curriculum") s.curriculum = parse_count(a, v) != 0;
-    else if (a == "--labels") s.labels = std::max<std::size_t>(1, parse_count(a, v));
-    else if (a == "--from") s.from = v;
-    else throw aida::invalid_options("unknown option " + a + " (see --help)");
+/// The model a run uses: --model, or the task's default.
+std::string model_for(const settings& cfg) {
+  if (!cfg.model.empty()) return cfg.model;
+  return cfg.task == "sum" ? "gru" : "transformer";
+}
+
+// The flags. Every value is checked by a CLI11 validator before it is converted, so that a value
+// out of range is an error naming the flag, before anything runs; CLI11 writes the flag's name
+// in front of the validator's message. A flag given twice keeps its last value.
+
+/// A validator: `ok(v)` says whether `v` is a value of the flag; the message says what it takes.
+/// `shown` is what --help shows after the flag's value name.
+CLI::Validator takes(std::function<bool(const std::string&)> ok, const std::string& what, const std::string& shown) {
+  return CLI::Validator(
+      [ok = std::move(ok), what](std::string& v) { return ok(v) ? std::string() : "takes " + what + ", not '" + v + "'"; },
+      shown);
+}
+
+CLI::Validator whole_in(std::uint64_t lo, std::uint64_t hi) {
+  const std::string shown = hi == any_count ? ">=" + std::to_string(lo) : std::to_string(lo) + ".." + std::to_string(hi);
+  return takes([=](const std::string& v) { return whole_number(v, lo, hi).has_value(); }, whole_text(lo, hi), shown);
+}
+
+CLI::Validator real_in(const real_range& range) {
+  std::string shown = range.text();
+  shown = shown == "a finite number" ? "" : shown.substr(std::string("a number ").size());
+  return takes([=](const std::string& v) { return real_number(v, range).has_value(); }, range.text(), shown);
+}
+
+template <std::size_t N>
+CLI::Validator one_of(const std::array<std::string_view, N>& names) {
+  std::string what, shown;
+  for (std::size_t i = 0; i < N; ++i) {
+    what += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + std::string(names[i]);
+    shown += std::string(i == 0 ? "" : "|") + std::string(names[i]);
   }
+  return takes([names](const std::string& v) { return std::find(names.begin(), names.end(), v) != names.end(); }, what,
+               shown);
+}
+
+/// Adds the flags to a CLI11 app; each writes its value into a field of `settings` when parsed.
+class flags {
+ public:
+  explicit flags(CLI::App& app) : app_(app) {}
+  void group(const std::string& name) { group_ = name; }
+
+  /// A whole number in [lo, hi].
+  template <class T>
+  CLI::Option* count(const std::string& name, T& target, std::uint64_t lo, std::uint64_t hi, const std::string& value,
+                     const std::string& help) {
+    return add(name, [&target](const std::string& v) { target = static_cast<T>(*whole_number(v)); }, whole_in(lo, hi),
+               value, help);
+  }
+  /// 0 or 1.
+  CLI::Option* toggle(const std::string& name, bool& target, const std::string& help) {
+    return add(name, [&target](const std::string& v) { target = *whole_number(v) == 1; }, whole_in(0, 1).description(""),
+               "0|1", help);
+  }
+  /// A finite number of `range`.
+  template <class T>  // double or std::optional<double>
+  CLI::Option* real(const std::string& name, T& target, const real_range& range, const std::string& value,
+                    const std::string& help) {
+    return add(name, [&target](const std::string& v) { target = *real_number(v); }, real_in(range), value, help);
+  }
+  /// Any text that `check` accepts.
+  CLI::Option* text(const std::string& name, std::function<void(const std::string&)> set, CLI::Validator check,
+                    const std::string& value, const std::string& help) {
+    return add(name, std::move(set), std::move(check), value, help);
+  }
+
+ private:
+  CLI::Option* add(const std::string& name, std::function<void(const std::string&)> set, CLI::Validator check,
+                   const std::string& value, const std::string& help) {
+    return app_.add_option_function<std::string>(name, std::move(set), help)->check(std::move(check))->type_name(value)->group(group_);
+  }
+  CLI::App& app_;
+  std::string group_ = "Options";
+};
+
+/// The settings of the command line; nullopt when it asked for --help (printed).
+std::optional<settings> parse(int argc, char** argv) {
+  settings s;
+  CLI::App app{"The experiment of aida: trains the reference model by IDA against an algorithmic overseer that\n"
+               "can only decompose, and compares how many overseer calls each method needs to reach a test\n"
+               "accuracy. Writes curves.csv, runs.csv, summary.csv, table.md, accuracy.svg and calls.svg.",
+               "experiment"};
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.get_formatter()->column_width(26);
+  app.get_formatter()->label("OPTIONS", "options");
+  flags f(app);
+  const auto nonempty = [](const std::string& what) {
+    return takes([](const std::string& v) { return !v.empty(); }, what, "");
+  };
+  const auto set_methods = [&s](const std::string& v) { s.method_names = split_list(v); };
+  const auto has_methods = [](const std::string& v) { return !split_list(v).empty(); };
+  const std::string methods_help =
+      "comma-separated methods (default post,plain,supervised), or all\n"
+      "(post, plain, the four ablations, full, supervised). A method is a cell\n"
+      "POLICY:OVERSEER:SOURCE:DISTILL of the grid\n"
+      "  POLICY   uniform | argmin | threshold\n"
+      "  OVERSEER H | Hp (H′, spec §4)\n"
+      "  SOURCE   plain | adv (spec §6's adversarial question source)\n"
+      "  DISTILL  distillation episodes a step (spec §3), 0 for none\n"
+      "or a name: post (argmin:Hp:adv:<--distill>, the whole method),\n"
+      "plain (uniform:H:plain:0, plain IDA), post-argmin, post-hprime,\n"
+      "post-source, post-distill (post with that part replaced by plain IDA's),\n"
+      "ablations (those four), full (the full HCH tree with H), supervised\n"
+      "(an upper bound trained on labels); adversarial, threshold, uniform\n"
+      "are the older names of argmin:Hp:plain:0, threshold:Hp:plain:0, plain";
+
+  f.group("The runs");
+  f.text("--task", [&s](const std::string& v) { s.task = v; }, one_of(aida::tasks::task_names), "NAME",
+         "the task (default sum)");
+  f.text("--methods", set_methods, takes(has_methods, "a comma-separated list of methods", ""), "LIST", methods_help);
+  f.count("--seed", s.seed, 0, any_count, "N", "first seed (default 1); runs use seeds N, N+1, ...");
+  f.count("--seeds", s.seeds, 1, 10'000, "K", "seeds per method (default 2)");
+  f.count("--budget", s.budget, 1, any_count, "CALLS", "overseer calls per run before it stops (default 30000)");
+  f.count("--steps", s.max_steps, 1, any_count, "N", "training steps per run at most (default 4000)");
+  f.count("--difficulty", s.difficulty, 0, std::numeric_limits<int>::max(), "D",
+          "question size (default: the task's experiment default; at most the task's\nlargest)");
+  f.count("--validation", s.validation, 1, many, "N",
+          "validation questions: they stop the runs (default 200)");
+  f.count("--test", s.test, 1, many, "N",
+          "test questions, disjoint from the validation and training questions;\nonly reported (default 500)");
+  f.count("--eval-every", s.eval_every, 1, any_count, "N", "steps between evaluations (default 25)");
+  f.text("--levels", [&s](const std::string& v) { std::tie(s.level_low, s.level_high) = *accuracy_levels(v); },
+         takes([](const std::string& v) { return accuracy_levels(v).has_value(); }, "two accuracies A,B with 0 < A < B <= 1",
+               "0<A<B<=1"),
+         "A,B",
+         "the table's test accuracies: calls to A and to B, and the ratios to\n"
+         "plain IDA and the plot at B (default 0.9,0.95)");
+  f.real("--stop-at", s.stop_accuracy, {0, 1, true, false}, "A",
+         "stop a run at this VALIDATION accuracy (default 0.97: above the 95%\nthat the table reads on the test curve)");
+  f.count("--jobs", s.jobs, 1, 4096, "N",
+          "runs in parallel, one thread each (default: the number of cores);\n"
+          "the results do not depend on it, the wall times do");
+  f.toggle("--curriculum", s.curriculum,
+          "1: train on questions of every difficulty from the task's least up to\n"
+          "--difficulty, drawn uniformly (held-out questions stay at --difficulty)");
+  f.count("--labels", s.labels, 1, many, "N", "supervised: fresh labels a step (default 8)");
+
+  f.group("The models");
+  f.text("--model", [&s](const std::string& v) { s.model = v; },
+         one_of(std::array<std::string_view, 2>{"gru", "transformer"}), "M",
+         "ML and Adv of the reference backend (default: gru for sum, which it\n"
+         "learns fastest; transformer for the three lookup tasks, which the GRU\n"
+         "does not learn even from labels)");
+  f.count("--hidden", s.hidden, 1, 65536, "N", "GRU width of ML (default 96)");
+  f.count("--width", s.width, 1, 8192, "N", "Transformer: d_model of ML (default 64)");
+  f.count("--heads", s.heads, 1, 8192, "N", "Transformer: attention heads, dividing --width (default 4)");
+  f.count("--layers", s.layers, 1, 64, "N", "Transformer: encoder and decoder layers each (default 2)");
+  f.count("--ff", s.ff, 1, 65536, "N", "Transformer: feed-forward width (default 256)");
+  f.real("--lr", s.lr, {0, 1, true, false}, "R", "ML's Adam step size (default: the model's own, 3e-3 GRU, 1e-3 Transformer)");
+  f.count("--episodes", s.episodes, 1, many, "N", "amplification episodes a step (default 8)");
+  f.count("--batch", s.batch, 1, many, "N", "ML's batch drawn from the replay memory per update (default 32)");
+  f.count("--replay", s.replay, 0, many, "N", "ML's replay memory in targets, 0 for none (default 4000)");
+  f.count("--updates", s.updates, 1, many, "N", "ML updates per step from the replay memory (default 8)");
+
+  f.group("H′, the policies and the question source");
+  f.real("--c", s.c, {}, "C", "H′ consults H where Adv's score + noise < C, after the warm-up (default -0.03)");
+  f.real("--c-end", s.c_end, {}, "C2", "after the warm-up, c moves linearly from C to C2 ...");
+  f.count("--c-steps", s.c_steps, 1, any_count, "N", "... over N steps, then stays at C2 (default 500)");
+  f.count("--warmup", s.warmup, 0, any_count, "N", "steps before that, with H′ consulting H everywhere (default 100)");
+  f.real("--alpha", s.alpha, {}, "A", "threshold policy: recurse where S + τε < A + τε′ (default -0.3) ...");
+  f.real("--alpha-end", s.alpha_end, {}, "A2", "... with α moving linearly from A to A2 ...");
+  f.count("--alpha-steps", s.alpha_steps, 1, any_count, "N", "... over N steps (default 500)");
+  f.real("--tau", s.tau, {0, std::numeric_limits<double>::infinity(), true, false}, "T",
+         "temperature of the Gumbel noise of the arg-min policy (default 0.3)");
+  f.count("--distill", s.distill, 0, many, "N", "distillation episodes a step of post and its ablations (default 1)");
+  f.count("--candidates", s.candidates, 2, many, "K", "adversarial source: candidates per question (default 4)");
+  f.real("--source-temperature", s.source_temperature, {0, std::numeric_limits<double>::infinity(), false, false}, "T",
+         "its Gumbel temperature (default 0.3)");
+
+  f.group("Input and output");
+  f.text("--out", [&s](const std::string& v) { s.out = v; }, nonempty("a directory"), "DIR",
+         "where to write the results (default experiment-out)");
+  f.text("--from", [&s](const std::string& v) { s.from = v; }, nonempty("a file name"), "CSV",
+         "no training: the table, summaries and plots of a curves.csv written\n"
+         "earlier (or of several concatenated: repeated headers are skipped)");
+  f.toggle("--verbose", s.verbose,
+          "1: print every evaluation (method, seed, step, calls, accuracies,\ndeferrals) as it happens");
+
+  f.group("Older names");
+  f.text("--policy", set_methods, takes(has_methods, "a comma-separated list of methods", ""), "LIST",
+         "the older name of --methods");
+  f.count("--held-out", s.validation, 1, many, "N", "the older name of --validation");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    return std::nullopt;
+  } catch (const CLI::ParseError& e) {
+    throw aida::invalid_options(std::string(e.what()) + " (see --help)");
+  }
+  for (const auto& [name, older] : {std::pair{"--methods", "--policy"}, std::pair{"--validation", "--held-out"}})
+    if (app.count(name) > 0 && app.count(older) > 0)
+      throw aida::invalid_options(std::string(older) + " is the older name of " + name + ": give one of them");
+  if (s.seeds - 1 > any_count - s.seed)
+    throw aida::invalid_options("--seed " + std::to_string(s.seed) + " with --seeds " + std::to_string(s.seeds) +
+                                ": the last seed would pass " + std::to_string(any_count) + ", the greatest seed");
+  if (s.difficulty >= 0)
+    aida::tasks::with_task(s.task, [&](const auto& task) {
+      using task_type = std::remove_cvref_t<decltype(task)>;
+      if (s.difficulty < task_type::min_difficulty || s.difficulty > task_type::max_difficulty)
+        throw aida::invalid_options("--difficulty: the task " + s.task + " takes a difficulty from " +
+                                    std::to_string(task_type::min_difficulty) + " to " +
+                                    std::to_string(task_type::max_difficulty) + ", not " + std::to_string(s.difficulty));
+    });
+  if (model_for(s) == "transformer" && s.width % s.heads != 0)
+    throw aida::invalid_options("--heads " + std::to_string(s.heads) + " does not divide --width " + std::to_string(s.width));
   for (const auto& name : s.method_names)
     for (auto& m : expand_method(name, s.distill)) {
       const bool repeated = std::any_of(s.methods.begin(), s.methods.end(), [&](const method_spec& x) { return x.name == m.name; });
@@ -619,12 +756,6 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   check_cell(method, run, cfg.candidates);
   return run;
-}
-
-/// The model a run uses: --model, or the task's default.
-std::string model_for(const settings& cfg) {
-  if (!cfg.model.empty()) return cfg.model;
-  return cfg.task == "sum" ? "gru" : "transformer";
 }
 
 /// The GRU pair (`char_model`, `adversary_model`) of the reference backend.
@@ -1085,7 +1216,9 @@ int main(int argc, char** argv) {
     // The same seed gives the same bits on any x86-64 CPU running this binary (not only on
     // CPUs with this one's caches): see aida::nn::pin_gemm_blocking.
     aida::nn::pin_gemm_blocking();
-    settings cfg = parse(argc, argv);
+    const auto parsed = parse(argc, argv);
+    if (!parsed) return 0;  // --help
+    settings cfg = *parsed;
     if (!cfg.from.empty()) {
       std::vector<std::string> methods;
       const auto runs = read_curves(cfg, methods);

@@ -9,4 +9,5 @@ $SUDO apt-get install -y --no-install-recommends \
   g++ clang cmake ninja-build pkg-config \
   libeigen3-dev libboost-dev libxtensor-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
+  libcli11-dev \
   graphviz
