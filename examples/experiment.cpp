@@ -196,16 +196,6 @@ std::optional<double> real_number(std::string_view v, const real_range& range = 
   return x;
 }
 
-/// `v` as a field of a curves.csv (`--from`), named by `what` in the error.
-double parse_real(const std::string& what, const std::string& v) {
-  if (const auto x = real_number(v)) return *x;
-  throw aida::invalid_options(what + " takes a finite number, not '" + v + "'");
-}
-std::size_t parse_count(const std::string& what, const std::string& v) {
-  if (const auto n = whole_number(v)) return static_cast<std::size_t>(*n);
-  throw aida::invalid_options(what + " takes a whole number, not '" + v + "'");
-}
-
 /// The accuracies A,B of --levels, 0 < A < B <= 1; nullopt otherwise.
 std::optional<std::pair<double, double>> accuracy_levels(const std::string& v) {
   const auto comma = v.find(',');
@@ -1167,45 +1157,110 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
 
 }  // namespace
 
+/// The fields of one line of a CSV file: separated by commas, empty fields kept (`a,,b` is
+/// three fields, `a,b,` three); a field in double quotes may hold commas, and `""` in it is one
+/// quote. Throws naming `where` and the column of a quote that is not closed or is followed by
+/// more than a comma.
+std::vector<std::string> csv_fields(std::string_view line, const std::string& where) {
+  std::vector<std::string> fields;
+  std::size_t i = 0;
+  for (;;) {
+    const std::string column = where + ", column " + std::to_string(fields.size() + 1);
+    std::string field;
+    if (i < line.size() && line[i] == '"') {
+      for (++i;; ++i) {
+        if (i == line.size()) throw aida::invalid_options(column + ": the quoted field is not closed");
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            field += '"', ++i;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        field += line[i];
+      }
+      if (i < line.size() && line[i] != ',') throw aida::invalid_options(column + ": text after the closing quote");
+    } else {
+      const auto end = std::min(line.find(',', i), line.size());
+      field = line.substr(i, end - i);
+      i = end;
+    }
+    fields.push_back(std::move(field));
+    if (i == line.size()) return fields;
+    ++i;  // the comma
+  }
+}
+
 /// The runs of a curves.csv (as `report` writes it, or the older 7-column form, whose one
 /// held-out accuracy is read as both validation and test); sets `cfg.task`, returns the methods.
+/// Lines may end in CRLF; every value is checked (whole numbers, accuracies in [0, 1], seconds
+/// >= 0), and an error names the file, the line and the column.
 std::vector<run_result> read_curves(settings& cfg, std::vector<std::string>& methods) {
-  std::ifstream in(cfg.from);
+  if (std::filesystem::is_directory(cfg.from)) throw aida::invalid_options("--from: " + cfg.from + " is a directory");
+  std::ifstream in(cfg.from, std::ios::binary);
   if (!in) throw aida::invalid_options("--from: cannot read " + cfg.from);
-  std::string line;
-  const std::string header = "task,method,seed,step,overseer_calls,validation_accuracy,test_accuracy,deferred,seconds";
-  const std::string old_header = "task,method,seed,step,overseer_calls,accuracy,seconds";
-  if (!std::getline(in, line) || (line != header && line != old_header))
-    throw aida::invalid_options("--from: " + cfg.from + " does not start with the header '" + header + "'");
-  const bool old = line == old_header;
-  const std::size_t fields = old ? 7 : 9;
+  const std::vector<std::string> columns{"task",          "method",        "seed",     "step",   "overseer_calls",
+                                         "validation_accuracy", "test_accuracy", "deferred", "seconds"};
+  const std::vector<std::string> old_columns{"task", "method", "seed", "step", "overseer_calls", "accuracy", "seconds"};
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string s;
+    for (const auto& n : names) s += (s.empty() ? "" : ",") + n;
+    return s;
+  };
+  const std::string header = joined(columns), old_header = joined(old_columns);
+  const real_range accuracy{0, 1, false, false}, seconds{0, std::numeric_limits<double>::infinity(), false, false};
   std::vector<run_result> runs;
-  std::string task;
-  for (std::size_t n = 2; std::getline(in, line); ++n) {
-    if (line.empty() || line == header || line == old_header) continue;
-    const auto f = split_list(line);
+  std::string task, line;
+  bool old = false;
+  for (std::size_t n = 1; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // a CRLF file
+    if (n == 1 && line != header && line != old_header)
+      throw aida::invalid_options("--from: " + cfg.from + " does not start with the header '" + header +
+                                  "' (or the older '" + old_header + "')");
+    if (line == header || line == old_header) {  // the first line, or a file concatenated after it
+      old = line == old_header;
+      continue;
+    }
+    if (line.empty()) continue;
     const std::string where = "--from: " + cfg.from + " line " + std::to_string(n);
-    if (f.size() != fields)
-      throw aida::invalid_options(where + " has " + std::to_string(f.size()) + " fields, not " + std::to_string(fields));
-    if (!task.empty() && f[0] != task) throw aida::invalid_options(where + " is about task " + f[0] + ", not " + task);
+    const auto f = csv_fields(line, where);
+    const auto& names = old ? old_columns : columns;
+    if (f.size() != names.size())
+      throw aida::invalid_options(where + " has " + std::to_string(f.size()) + " fields, not " +
+                                  std::to_string(names.size()) + " (" + joined(names) + ")");
+    // Field i (0-based), checked; the error names its column (1-based) and its name.
+    auto at = [&](std::size_t i) { return where + ", column " + std::to_string(i + 1) + " (" + names[i] + ")"; };
+    auto whole = [&](std::size_t i) {
+      if (const auto v = whole_number(f[i])) return *v;
+      throw aida::invalid_options(at(i) + ": takes a whole number, not '" + f[i] + "'");
+    };
+    auto real = [&](std::size_t i, const real_range& range, const std::string& what) {
+      if (const auto v = real_number(f[i], range)) return *v;
+      throw aida::invalid_options(at(i) + ": takes " + what + ", not '" + f[i] + "'");
+    };
+    for (const std::size_t i : {std::size_t{0}, std::size_t{1}})
+      if (f[i].empty()) throw aida::invalid_options(at(i) + " is empty");
+    if (!task.empty() && f[0] != task) throw aida::invalid_options(at(0) + ": the task is " + f[0] + ", not " + task + " as above");
+    const std::uint64_t seed = whole(2);
+    point p{static_cast<std::size_t>(whole(3)), static_cast<std::size_t>(whole(4)), 0, 0, 0, 0};
+    if (old) {
+      p.validation = p.test = real(5, accuracy, "an accuracy in [0, 1]");
+      p.seconds = real(6, seconds, "seconds >= 0");
+    } else {
+      p.validation = real(5, accuracy, "an accuracy in [0, 1]");
+      p.test = real(6, accuracy, "an accuracy in [0, 1]");
+      p.deferred = static_cast<std::size_t>(whole(7));
+      p.seconds = real(8, seconds, "seconds >= 0");
+    }
     task = f[0];
-    const auto seed = parse_count(where + " seed", f[2]);
     if (std::find(methods.begin(), methods.end(), f[1]) == methods.end()) methods.push_back(f[1]);
     auto r = std::find_if(runs.begin(), runs.end(), [&](const run_result& x) { return x.method == f[1] && x.seed == seed; });
     if (r == runs.end()) r = runs.insert(runs.end(), run_result{f[1], seed, {}, 0, 0, 0, {}});
-    point p{parse_count(where + " step", f[3]), parse_count(where + " overseer_calls", f[4]), 0, 0, 0, 0};
-    if (old) {
-      p.validation = p.test = parse_real(where + " accuracy", f[5]);
-      p.seconds = parse_real(where + " seconds", f[6]);
-    } else {
-      p.validation = parse_real(where + " validation_accuracy", f[5]);
-      p.test = parse_real(where + " test_accuracy", f[6]);
-      p.deferred = parse_count(where + " deferred", f[7]);
-      p.seconds = parse_real(where + " seconds", f[8]);
-    }
     r->curve.push_back(p);
     r->seconds = p.seconds, r->steps = p.step, r->calls = p.calls;
   }
+  if (in.bad()) throw aida::invalid_options("--from: reading " + cfg.from + " failed");
   if (runs.empty()) throw aida::invalid_options("--from: " + cfg.from + " holds no runs");
   cfg.task = task;
   return runs;
