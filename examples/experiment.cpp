@@ -33,7 +33,9 @@
 #include <exception>
 #include <cmath>
 #include <cstdint>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -43,6 +45,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <span>
 #include <sstream>
 #include <string>
@@ -480,16 +483,98 @@ std::optional<settings> parse(int argc, char** argv) {
   return s;
 }
 
-/// Creates `dir` and checks that a file can be written in it, before hours of training.
-void check_writable(const std::string& dir) {
+/// The files of one report, written all or none: `add` writes a file under a temporary name in
+/// its own directory, flushes and checks it; `commit` renames every one into place once all are
+/// written. A failed write throws naming the file and leaves what was there before untouched;
+/// the temporaries not renamed are removed when the set is destroyed.
+class output_files {
+ public:
+  output_files() = default;
+  output_files(const output_files&) = delete;
+  output_files& operator=(const output_files&) = delete;
+  ~output_files() {
+    for (const auto& f : staged_) {
+      std::error_code ec;
+      std::filesystem::remove(f.temporary, ec);
+    }
+  }
+
+  void add(const std::string& path, const std::string& content) {
+    const std::filesystem::path target(path);
+    const std::filesystem::path temporary =
+        target.parent_path() / ("." + target.filename().string() + ".tmp-" + random_suffix());
+    staged_.push_back({path, temporary});  // removed by the destructor from here on
+    errno = 0;
+    std::ofstream f(temporary, std::ios::binary | std::ios::trunc);
+    if (!f) fail("cannot create " + temporary.string() + " to write " + path);
+    f.write(content.data(), static_cast<std::streamsize>(content.size()));
+    f.flush();
+    if (!f) fail("writing " + path + " failed");
+    f.close();
+    if (f.fail()) fail("writing " + path + " failed (on closing it)");
+  }
+
+  /// Renames every file written into place.
+  void commit() {
+    for (auto& f : staged_) {
+      std::error_code ec;
+      std::filesystem::rename(f.temporary, f.path, ec);
+      if (ec) throw aida::error("cannot move " + f.temporary.string() + " to " + f.path + " (" + ec.message() + ")");
+      f.temporary.clear();
+    }
+    staged_.clear();
+  }
+
+ private:
+  struct staged {
+    std::string path;
+    std::filesystem::path temporary;
+  };
+
+  [[noreturn]] static void fail(const std::string& what) {
+    const int e = errno;
+    throw aida::error(what + (e != 0 ? " (" + std::string(std::strerror(e)) + ")" : std::string()));
+  }
+
+  static std::string random_suffix() {
+    std::random_device device;
+    std::ostringstream o;
+    o << std::hex << device() << device();
+    return o.str();
+  }
+
+  std::vector<staged> staged_;
+};
+
+/// The files the experiment writes in --out (runs.csv only after training).
+std::vector<std::string> output_names(bool from_file) {
+  std::vector<std::string> names{"curves.csv", "runs.csv", "summary.csv", "table.md", "accuracy.svg", "calls.svg"};
+  if (from_file) names.erase(names.begin() + 1);
+  return names;
+}
+
+/// Creates `dir` and checks, before hours of training, that a file can be written in it and
+/// renamed, and that nothing but a file stands where each of `names` will be written.
+void check_writable(const std::string& dir, const std::vector<std::string>& names) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec || !std::filesystem::is_directory(dir))
     throw aida::invalid_options("--out: cannot create the directory '" + dir + "'" + (ec ? " (" + ec.message() + ")" : ""));
+  for (const auto& name : names) {
+    const std::string path = dir + "/" + name;
+    const auto status = std::filesystem::status(path, ec);
+    if (std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+      throw aida::invalid_options("--out: " + path + " cannot be written: something other than a file (" +
+                                  (std::filesystem::is_directory(status) ? "a directory" : "not a regular file") +
+                                  ") is in its place");
+  }
   const std::string probe = dir + "/.experiment-write-test";
-  {
-    std::ofstream f(probe);
-    if (!(f << "ok\n")) throw aida::invalid_options("--out: cannot write files in '" + dir + "'");
+  try {
+    output_files files;
+    files.add(probe, "ok\n");
+    files.commit();
+  } catch (const aida::error& e) {
+    throw aida::invalid_options("--out: cannot write files in '" + dir + "': " + e.what());
   }
   std::filesystem::remove(probe, ec);
 }
@@ -983,15 +1068,9 @@ std::string with_commas(double v) {
   return d;
 }
 
-template <class Stream>
-void check_written(Stream& f, const std::string& path) {
-  f.flush();
-  if (!f) throw aida::error("experiment: writing " + path + " failed");
-}
-
 void report(const std::vector<run_result>& runs, const settings& cfg, const std::string& task,
             const std::vector<std::string>& methods, bool from_file) {
-  check_writable(cfg.out);
+  check_writable(cfg.out, output_names(from_file));
   const double lo_level = cfg.level_low, hi_level = cfg.level_high;
   auto percent = [](double a) {
     std::ostringstream o;
@@ -1001,17 +1080,17 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   const std::string lo = percent(lo_level), hi = percent(hi_level);
   const std::string curves_path = cfg.out + "/curves.csv", runs_path = cfg.out + "/runs.csv",
                     summary_path = cfg.out + "/summary.csv", table_path = cfg.out + "/table.md";
+  std::ostringstream curves, runs_csv;
   {
-    std::ofstream f(curves_path);
+    auto& f = curves;
     f << "task,method,seed,step,overseer_calls,validation_accuracy,test_accuracy,deferred,seconds\n";
     for (const auto& r : runs)
       for (const auto& p : r.curve)
         f << task << ',' << r.method << ',' << r.seed << ',' << p.step << ',' << p.calls << ',' << p.validation << ','
           << p.test << ',' << p.deferred << ',' << p.seconds << '\n';
-    check_written(f, curves_path);
   }
   if (!from_file) {
-    std::ofstream f(runs_path);
+    auto& f = runs_csv;
     f << "task,method,cell,seed,steps,episodes,distill_episodes,source_questions,overseer_answer,overseer_fan_out,"
          "overseer_fan_in,deferred_answer,deferred_fan_out,deferred_fan_in,calls_to_low,calls_to_high,"
          "test_accuracy_at_stop,validation_accuracy_at_stop,seconds\n";
@@ -1025,7 +1104,6 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
         << c.deferred.fan_in << ',' << opt(r.calls_to(lo_level)) << ',' << opt(r.calls_to(hi_level)) << ',' << r.final_test()
         << ',' << r.final_validation() << ',' << r.seconds << '\n';
     }
-    check_written(f, runs_path);
   }
   const auto reference = reference_method(methods);
   std::vector<double> reference_calls;  // calls to 95% test of the reference, by seed
@@ -1036,11 +1114,11 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
       if (r.method == *reference)
         reference_calls.push_back(calls_or_all(r, hi_level, reference_censored)), reference_seeds.push_back(r.seed);
 
-  std::ofstream summary(summary_path);
+  std::ostringstream summary;
   summary << "task,method,runs,level_low,level_high,calls_to_low_mean,calls_to_low_sd,reached_low,calls_to_high_mean,"
              "calls_to_high_sd,reached_high,ratio_to_plain_high,ratio_interval_low,ratio_interval_high,test_accuracy_mean,test_accuracy_sd,deferred_mean,"
              "seconds_mean\n";
-  std::ofstream table(table_path);
+  std::ostringstream table;
   table << "| method | calls to " << lo << " | calls to " << hi << " | × plain to " << hi
         << " (95% interval) | test accuracy at stop | H′ deferred | time per run |\n"
            "|---|---|---|---|---|---|---|\n";
@@ -1142,10 +1220,16 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
                                  method == "supervised"});
     calls_plot.x_tick_labels.emplace_back(at, label);
   }
-  check_written(summary, summary_path);
-  check_written(table, table_path);
-  plot.write_svg(cfg.out + "/accuracy.svg");
-  calls_plot.write_svg(cfg.out + "/calls.svg", 1000, 450);
+  // Every file is written before any replaces what --out held (perhaps the curves read by
+  // --from), and none is said to be written unless it was.
+  output_files files;
+  files.add(curves_path, curves.str());
+  if (!from_file) files.add(runs_path, runs_csv.str());
+  files.add(summary_path, summary.str());
+  files.add(table_path, table.str());
+  files.add(cfg.out + "/accuracy.svg", plot.to_svg());
+  files.add(cfg.out + "/calls.svg", calls_plot.to_svg(1000, 450));
+  files.commit();
   if (std::find(methods.begin(), methods.end(), "supervised") != methods.end())
     std::cout << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n";
   if (reference)
@@ -1280,7 +1364,7 @@ int main(int argc, char** argv) {
       report(runs, cfg, cfg.task, methods, true);
       return 0;
     }
-    check_writable(cfg.out);  // before hours of training, not after
+    check_writable(cfg.out, output_names(false));  // before hours of training, not after
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
               << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n"
