@@ -26,15 +26,42 @@ double gradient_norm(const Params& params) {
   return std::sqrt(s);
 }
 
+namespace detail {
+
+/// Scales all gradients, whose joint norm is `norm`, so that it is at most `max_norm`.
+template <class Params>
+void clip_to(Params& params, double norm, double max_norm) {
+  if (max_norm > 0 && norm > max_norm && std::isfinite(norm)) {
+    const auto f = static_cast<float>(max_norm / norm);
+    for_each_parameter(params, [&](std::string_view, parameter& p) { p.grad *= f; });
+  }
+}
+
+/// The joint norm of the gradients, checked finite before an optimiser writes anything: a NaN
+/// or infinite gradient would otherwise write NaN into every parameter it reaches (and into
+/// Adam's moments, for good). `who` names the optimiser in the message.
+template <class Params>
+double finite_gradient_norm(const Params& params, const char* who) {
+  const double norm = gradient_norm(params);
+  if (std::isfinite(norm)) return norm;
+  std::string where;
+  for_each_parameter(params, [&](std::string_view name, const parameter& p) {
+    if (where.empty() && !p.grad.allFinite()) where = name;
+  });
+  throw non_finite_error(std::string(who) + "::step: " +
+                         (where.empty() ? std::string("the gradients' norm overflows")
+                                        : "the gradient of parameter " + where + " is not finite") +
+                         " (norm " + std::to_string(norm) + "); parameters and optimiser state are unchanged");
+}
+
+}  // namespace detail
+
 /// Scales all gradients so that their joint norm is at most `max_norm` (no-op when
 /// `max_norm <= 0` or the norm is already below it). Returns the norm before clipping.
 template <class Params>
 double clip_gradients(Params& params, double max_norm) {
   const double norm = gradient_norm(params);
-  if (max_norm > 0 && norm > max_norm && std::isfinite(norm)) {
-    const auto f = static_cast<float>(max_norm / norm);
-    for_each_parameter(params, [&](std::string_view, parameter& p) { p.grad *= f; });
-  }
+  detail::clip_to(params, norm, max_norm);
   return norm;
 }
 
@@ -50,10 +77,11 @@ class sgd {
  public:
   explicit sgd(sgd_options opt = {}) : opt_(opt) {}
 
-  /// One update from the current gradients; leaves the gradients as they are.
+  /// One update from the current gradients (clipped first). Throws `non_finite_error`
+  /// naming the parameter when a gradient is NaN or infinite, before anything changes.
   template <class Params>
   void step(Params& params) {
-    clip_gradients(params, opt_.clip_norm);
+    detail::clip_to(params, detail::finite_gradient_norm(params, "aida::nn::sgd"), opt_.clip_norm);
     for_each_parameter(params, [&](std::string_view, parameter& p) { p.value -= opt_.learning_rate * p.grad; });
     ++steps_;
   }
@@ -94,8 +122,10 @@ class adam {
     });
   }
 
-  /// One update from the current gradients (clipped first); leaves the gradients as they
-  /// are. `params` must be the struct the optimiser was made for.
+  /// One update from the current gradients (clipped first). `params` must be the struct
+  /// the optimiser was made for (else `aida::error`), and every gradient finite (else
+  /// `non_finite_error`, naming the parameter); either error is thrown before anything
+  /// changes: parameters, moments and step count are as they were.
   template <class Params>
   void step(Params& params) {
     std::size_t k = 0;
@@ -106,7 +136,7 @@ class adam {
                     " does not match the state the optimiser was made for");
       k += 2;
     });
-    clip_gradients(params, opt_.clip_norm);
+    detail::clip_to(params, detail::finite_gradient_norm(params, "aida::nn::adam"), opt_.clip_norm);
     ++steps_;
     const double t = static_cast<double>(steps_);
     const auto c1 = static_cast<float>(1.0 - std::pow(static_cast<double>(opt_.beta1), t));
