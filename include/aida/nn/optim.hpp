@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "aida/core/error.hpp"
@@ -175,6 +177,23 @@ class adam {
   std::vector<std::string> names_;
   std::vector<tensor> moments_;
   std::uint64_t steps_ = 0;
+};
+
+/// What the reference models' `snapshot()` returns and `restore()` takes (`aida::Restorable`):
+/// a copy of a model's parameters and of its optimiser's state. Putting it back only moves,
+/// so it cannot throw.
+template <class Params, class Opt>
+struct learner_snapshot {
+  Params parameters;
+  Opt optimizer;
+
+  /// Moves the saved state into `params` and `opt`.
+  void move_into(Params& params, Opt& opt) noexcept {
+    static_assert(std::is_nothrow_move_assignable_v<Params> && std::is_nothrow_move_assignable_v<Opt>,
+                  "a restore must not throw: it runs while an exception is in flight");
+    params = std::move(parameters);
+    opt = std::move(optimizer);
+  }
 };
 
 static_assert(OptimizerState<sgd>);
