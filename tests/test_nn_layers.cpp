@@ -153,6 +153,39 @@ TEST(NnOptim, NonFiniteGradientThrowsBeforeAnythingChanges) {
   }
 }
 
+// Options that cannot work are refused by name, at construction and (since `options()` can
+// change them) at each step, before anything changes.
+TEST(NnOptim, UnusableOptionsAreRefusedByName) {
+  tiny_params p;
+  p.a = nn::parameter(1, 2);
+  p.lin.weight = nn::parameter(1, 1);
+  p.lin.bias = nn::parameter(1, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto refusal = [](auto&& make) -> std::string {
+    try {
+      make();
+    } catch (const aida::invalid_options& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(refusal([&] { nn::adam(p, {.learning_rate = nan}); }).find("adam_options::learning_rate = nan"),
+            std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.beta1 = 1.0f}); }).find("beta1"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.beta2 = -0.5f}); }).find("beta2"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.epsilon = 0.0f}); }).find("epsilon"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.clip_norm = -1.0f}); }).find("clip_norm"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::sgd({.learning_rate = 0.0f}); }).find("sgd_options::learning_rate"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::sgd({.clip_norm = nan}); }).find("sgd_options::clip_norm"), std::string::npos);
+
+  p.a.grad << 1.0f, -1.0f;
+  nn::adam opt(p);
+  opt.options().learning_rate = -1e-3f;
+  const auto before = bits(p, opt);
+  EXPECT_THROW(opt.step(p), aida::invalid_options);
+  EXPECT_TRUE(same_bits(bits(p, opt), before));
+}
+
 TEST(NnOptim, ClippingScalesToTheNormAndSgdFollowsTheGradient) {
   tiny_params p;
   p.a = nn::parameter(1, 2);

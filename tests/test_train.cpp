@@ -530,4 +530,66 @@ TEST(Train, BadOptionsAreNamed) {
   EXPECT_EQ(ml.batches, 0u);
 }
 
+// Values that used to act silently as something else: a NaN or negative noise scale as 0, a
+// NaN threshold as "defer every decision to ML".
+TEST(Train, NanAndNegativeScalesAndANanThresholdAreNamed) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  const auto message = [&](const aida::train_options& opt) -> std::string {
+    try {
+      aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt);
+    } catch (const aida::invalid_options& e) {
+      return e.what();
+    }
+    return "";
+  };
+  aida::train_options opt;
+  opt.steps = 5;
+  opt.prime_noise = -0.1;
+  EXPECT_NE(message(opt).find("prime_noise = -0.1"), std::string::npos);
+  opt.prime_noise = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(message(opt).find("prime_noise = nan"), std::string::npos);
+  opt.prime_noise = 0.1;
+  opt.adversarial_temperature = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(message(opt).find("adversarial_temperature"), std::string::npos);
+  opt.adversarial_temperature = 1;
+  EXPECT_EQ(ml.batches, 0u);
+  opt.threshold = [](std::size_t step) { return step < 2 ? 0.0 : std::numeric_limits<double>::quiet_NaN(); };
+  EXPECT_NE(message(opt).find("threshold(2) returned NaN"), std::string::npos);
+  EXPECT_EQ(ml.batches, 2u);  // steps 0 and 1 ran
+}
+
+// A callback's exception comes out of train unchanged; the step it follows is complete, and
+// on_end is not called.
+TEST(Train, ACallbacksExceptionPropagatesAfterACompleteStep) {
+  struct throws_at {
+    std::size_t step;
+    bool* ended;
+    void on_step(aida::train_state& s) {
+      if (s.step == step) throw std::runtime_error("callback failed");
+    }
+    void on_end(aida::train_state&) { *ended = true; }
+  };
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  aida::train_options opt;
+  opt.steps = 5;
+  opt.iterate = false;
+  bool ended = false;
+  EXPECT_THROW(aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt,
+                           throws_at{2, &ended}),
+               std::runtime_error);
+  EXPECT_EQ(ml.batches, 2u);
+  EXPECT_EQ(adv.batches, 2u);
+  EXPECT_FALSE(ended);
+}
+
 }  // namespace

@@ -127,6 +127,13 @@ struct train_options {
     if (updates_per_step == 0) throw invalid_options("aida::train_options::updates_per_step must be at least 1");
     if (replay_capacity > 0 && replay_batch == 0)
       throw invalid_options("aida::train_options::replay_batch must be at least 1 when replay_capacity is set");
+    // A NaN or negative scale would silently act as 0 (no noise) where it is compared.
+    if (!(std::isfinite(prime_noise) && prime_noise >= 0))
+      throw invalid_options("aida::train_options::prime_noise = " + std::to_string(prime_noise) +
+                            " (must be finite and >= 0)");
+    if (!(std::isfinite(adversarial_temperature) && adversarial_temperature >= 0))
+      throw invalid_options("aida::train_options::adversarial_temperature = " +
+                            std::to_string(adversarial_temperature) + " (must be finite and >= 0)");
     amplify.validate();
     distill.validate();
   }
@@ -322,6 +329,9 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
   bool evaluated_last = false;
   while (state.step < options.steps && !state.stop) {
     state.threshold = options.threshold(state.step);
+    // H′ compares with c: a NaN would make it defer every decision to ML, silently.
+    if (std::isnan(state.threshold))
+      throw invalid_options("aida::train_options::threshold(" + std::to_string(state.step) + ") returned NaN");
     primed.threshold = state.threshold;
     if constexpr (requires { policy.step = state.step; }) policy.step = state.step;
     // A step is all or nothing (see `train`): on any exception in its episodes or updates the

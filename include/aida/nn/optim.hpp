@@ -67,22 +67,43 @@ double clip_gradients(Params& params, double max_norm) {
   return norm;
 }
 
+namespace detail {
+
+inline void check_option(bool ok, const char* options, const char* field, float value, const char* rule) {
+  if (!ok)
+    throw invalid_options(std::string("aida::nn::") + options + "::" + field + " = " + std::to_string(value) +
+                          " (must be " + rule + ")");
+}
+
+}  // namespace detail
+
 /// Options of `sgd`.
 struct sgd_options {
   float learning_rate = 1e-2f;
   float clip_norm = 0;  ///< gradient-norm clipping threshold; 0 disables
+
+  /// Throws `aida::invalid_options` naming the field and its value.
+  void validate() const {
+    detail::check_option(std::isfinite(learning_rate) && learning_rate > 0, "sgd_options", "learning_rate",
+                         learning_rate, "finite and > 0");
+    detail::check_option(std::isfinite(clip_norm) && clip_norm >= 0, "sgd_options", "clip_norm", clip_norm,
+                         "finite and >= 0");
+  }
 };
 
 /// Plain stochastic gradient descent `p ← p − lr · g` (after clipping). Stateless apart
 /// from the step count.
 class sgd {
  public:
-  explicit sgd(sgd_options opt = {}) : opt_(opt) {}
+  /// Throws `aida::invalid_options` for unusable options (`sgd_options::validate`).
+  explicit sgd(sgd_options opt = {}) : opt_(opt) { opt_.validate(); }
 
-  /// One update from the current gradients (clipped first). Throws `non_finite_error`
-  /// naming the parameter when a gradient is NaN or infinite, before anything changes.
+  /// One update from the current gradients (clipped first). Throws `aida::invalid_options`
+  /// for unusable options, and `non_finite_error` naming the parameter when a gradient is
+  /// NaN or infinite, before anything changes.
   template <class Params>
   void step(Params& params) {
+    opt_.validate();
     detail::clip_to(params, detail::finite_gradient_norm(params, "aida::nn::sgd"), opt_.clip_norm);
     for_each_parameter(params, [&](std::string_view, parameter& p) { p.value -= opt_.learning_rate * p.grad; });
     ++steps_;
@@ -105,6 +126,17 @@ struct adam_options {
   float beta2 = 0.999f;
   float epsilon = 1e-8f;
   float clip_norm = 0;  ///< gradient-norm clipping threshold; 0 disables
+
+  /// Throws `aida::invalid_options` naming the field and its value.
+  void validate() const {
+    detail::check_option(std::isfinite(learning_rate) && learning_rate > 0, "adam_options", "learning_rate",
+                         learning_rate, "finite and > 0");
+    detail::check_option(beta1 >= 0 && beta1 < 1, "adam_options", "beta1", beta1, "in [0, 1)");
+    detail::check_option(beta2 >= 0 && beta2 < 1, "adam_options", "beta2", beta2, "in [0, 1)");
+    detail::check_option(std::isfinite(epsilon) && epsilon > 0, "adam_options", "epsilon", epsilon, "finite and > 0");
+    detail::check_option(std::isfinite(clip_norm) && clip_norm >= 0, "adam_options", "clip_norm", clip_norm,
+                         "finite and >= 0");
+  }
 };
 
 /// Adam (Kingma & Ba 2015) with bias correction. Its state is a first and second moment
@@ -113,9 +145,11 @@ class adam {
  public:
   adam() = default;
 
-  /// State shaped like the parameters of `params` (moments start at zero).
+  /// State shaped like the parameters of `params` (moments start at zero). Throws
+  /// `aida::invalid_options` for unusable options (`adam_options::validate`).
   template <class Params>
   explicit adam(const Params& params, adam_options opt = {}) : opt_(opt) {
+    opt_.validate();
     for_each_parameter(params, [&](std::string_view name, const parameter& p) {
       names_.emplace_back(std::string(name) + ".m");
       moments_.push_back(tensor::Zero(p.rows(), p.cols()));
@@ -124,12 +158,14 @@ class adam {
     });
   }
 
-  /// One update from the current gradients (clipped first). `params` must be the struct
-  /// the optimiser was made for (else `aida::error`), and every gradient finite (else
-  /// `non_finite_error`, naming the parameter); either error is thrown before anything
+  /// One update from the current gradients (clipped first). The options must be usable
+  /// (else `aida::invalid_options`: `options()` can change them), `params` must be the
+  /// struct the optimiser was made for (else `aida::error`), and every gradient finite (else
+  /// `non_finite_error`, naming the parameter); each error is thrown before anything
   /// changes: parameters, moments and step count are as they were.
   template <class Params>
   void step(Params& params) {
+    opt_.validate();
     std::size_t k = 0;
     for_each_parameter(params, [&](std::string_view name, const parameter& p) {
       // Checked before anything changes, so that a mismatch leaves parameters and state as they were.
