@@ -3,13 +3,13 @@
 // std::nullopt, never a crash) over listed edge cases and many random byte strings.
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "aida/core/error.hpp"
 #include "aida/core/sampler.hpp"
 #include "aida/core/string_codec.hpp"
 #include "support/seed.hpp"
@@ -262,9 +262,57 @@ TEST(CodecContext, MalformedRelativeFormsDoNotDecode) {
   for (const std::string a : {"/:|:b", "/a:b|:c", "/::b|:c", "/:b|:c:d", "/:b\\", "/:b|"})
     EXPECT_FALSE(ctx_codec.decode(q, a)) << a;
   EXPECT_FALSE(ctx_codec.decode("nocontext", "/:a|:b"));  // q has no context to restore
-  EXPECT_THROW((void)aida::string_codec::with_context('|'), std::invalid_argument);
-  EXPECT_THROW((void)aida::string_codec::with_context('^'), std::invalid_argument);
-  EXPECT_THROW((void)aida::string_codec::with_context('\0'), std::invalid_argument);
+  EXPECT_THROW((void)aida::string_codec::with_context('|'), aida::invalid_options);
+  EXPECT_THROW((void)aida::string_codec::with_context('^'), aida::invalid_options);
+  EXPECT_THROW((void)aida::string_codec::with_context('\0'), aida::invalid_options);
+}
+
+// ---- markers ------------------------------------------------------------------------
+
+// The message of the aida::invalid_options that `make` throws ("" if it throws none).
+template <class F>
+std::string refusal(F&& make) {
+  try {
+    (void)make();
+  } catch (const aida::invalid_options& e) {
+    return e.what();
+  }
+  return {};
+}
+
+// Equal markers make a fan-out question and a fan-in question the same string; markers from
+// the format's own characters are refused too. Each refusal names the character and its role.
+TEST(CodecMarkers, CollidingOrReservedMarkersAreRefusedByName) {
+  EXPECT_NE(refusal([] { return aida::string_codec('&', '&'); }).find("markers are both '&'"), std::string::npos);
+  EXPECT_NE(refusal([] { return aida::string_codec('^', '^'); }).find("markers are both '^'"), std::string::npos);
+  EXPECT_NE(refusal([] { return aida::string_codec('|', '&'); }).find("'|' cannot be the fan-out marker"),
+            std::string::npos);
+  EXPECT_NE(refusal([] { return aida::string_codec('^', '|'); }).find("'|' cannot be the fan-in marker"),
+            std::string::npos);
+  for (const char reserved : {'\\', '|', '=', '/'}) {
+    EXPECT_FALSE(refusal([&] { return aida::string_codec(reserved, '&'); }).empty()) << reserved;
+    EXPECT_FALSE(refusal([&] { return aida::string_codec('^', reserved); }).empty()) << reserved;
+    EXPECT_FALSE(refusal([&] { return aida::string_codec::with_context(':', reserved, '&'); }).empty()) << reserved;
+  }
+  EXPECT_FALSE(refusal([] { return aida::string_codec::with_context(':', '&', '&'); }).empty());
+  EXPECT_NE(refusal([] { return aida::string_codec::with_context('<', '<', '>'); }).find("the fan-out marker"),
+            std::string::npos);
+  // Other markers are fine.
+  EXPECT_TRUE(refusal([] { return aida::string_codec('<', '>'); }).empty());
+  EXPECT_TRUE(refusal([] { return aida::string_codec('a', 'b'); }).empty());
+  EXPECT_TRUE(refusal([] { return aida::string_codec::with_context(':', '<', '>'); }).empty());
+}
+
+// Every exception aida throws derives from aida::error (core/error.hpp).
+TEST(CodecMarkers, BadSeparatorsAndMarkersAreAidaErrors) {
+  EXPECT_THROW((void)aida::string_codec::with_context('|'), aida::error);
+  EXPECT_THROW((void)aida::string_codec::with_context('\0'), aida::error);
+  EXPECT_THROW((void)aida::string_codec('&', '&'), aida::error);
+  try {
+    (void)aida::string_codec::with_context('|');
+  } catch (const aida::error& e) {
+    EXPECT_NE(std::string(e.what()).find("'|' cannot be the context separator"), std::string::npos) << e.what();
+  }
 }
 
 // Random questions and subquestions over the format's characters, with shared, other and no

@@ -4,6 +4,10 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -94,6 +98,92 @@ TEST(NnOptim, AdamRefusesAStructOfAnotherShape) {
   nn::adam opt(p);
   EXPECT_THROW(opt.step(q), aida::error);
   EXPECT_EQ(opt.step_count(), 0u);
+}
+
+// Every bit of the parameters' values and gradients, and of the optimiser's state.
+template <class Opt>
+std::vector<float> bits(tiny_params& p, Opt& opt) {
+  std::vector<float> s;
+  nn::for_each_parameter(p, [&](std::string_view, const nn::parameter& x) {
+    s.insert(s.end(), x.value.data(), x.value.data() + x.size());
+    s.insert(s.end(), x.grad.data(), x.grad.data() + x.size());
+  });
+  opt.for_each_state([&](std::string_view, nn::tensor& t) { s.insert(s.end(), t.data(), t.data() + t.size()); });
+  s.push_back(static_cast<float>(opt.step_count()));
+  return s;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+// A NaN or infinite gradient anywhere makes Adam and SGD throw before they write: parameters,
+// gradients, moments and step count are bit-identical to before (after a first good step, so
+// that the moments are not zero), and the message names the parameter.
+TEST(NnOptim, NonFiniteGradientThrowsBeforeAnythingChanges) {
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                          -std::numeric_limits<float>::infinity()}) {
+    for (const bool with_clipping : {false, true}) {
+      tiny_params p;
+      p.a = nn::parameter(1, 3);
+      p.lin.weight = nn::parameter(2, 1);
+      p.lin.bias = nn::parameter(1, 1);
+      p.a.grad << 0.5f, -2.0f, 1e-3f;
+      p.lin.weight.grad << 3.0f, -3.0f;
+      p.lin.bias.grad << 1.0f;
+      const float clip = with_clipping ? 1.0f : 0.0f;
+      nn::adam adam(p, {.learning_rate = 0.1f, .clip_norm = clip});
+      nn::sgd sgd({.learning_rate = 0.1f, .clip_norm = clip});
+      adam.step(p);
+      sgd.step(p);
+      p.a.grad << 0.25f, 1.0f, -1.0f;
+      p.lin.weight.grad << -1.0f, bad;
+      const auto adam_before = bits(p, adam), sgd_before = bits(p, sgd);
+      try {
+        adam.step(p);
+        ADD_FAILURE() << "adam took a step on a gradient of " << bad;
+      } catch (const aida::non_finite_error& e) {
+        EXPECT_NE(std::string(e.what()).find("lin.weight"), std::string::npos) << e.what();
+      }
+      EXPECT_TRUE(same_bits(bits(p, adam), adam_before)) << "adam, gradient " << bad << ", clip " << clip;
+      EXPECT_THROW(sgd.step(p), aida::error);
+      EXPECT_TRUE(same_bits(bits(p, sgd), sgd_before)) << "sgd, gradient " << bad << ", clip " << clip;
+      EXPECT_TRUE(p.a.value.allFinite());
+    }
+  }
+}
+
+// Options that cannot work are refused by name, at construction and (since `options()` can
+// change them) at each step, before anything changes.
+TEST(NnOptim, UnusableOptionsAreRefusedByName) {
+  tiny_params p;
+  p.a = nn::parameter(1, 2);
+  p.lin.weight = nn::parameter(1, 1);
+  p.lin.bias = nn::parameter(1, 1);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const auto refusal = [](auto&& make) -> std::string {
+    try {
+      make();
+    } catch (const aida::invalid_options& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(refusal([&] { nn::adam(p, {.learning_rate = nan}); }).find("adam_options::learning_rate = nan"),
+            std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.beta1 = 1.0f}); }).find("beta1"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.beta2 = -0.5f}); }).find("beta2"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.epsilon = 0.0f}); }).find("epsilon"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::adam(p, {.clip_norm = -1.0f}); }).find("clip_norm"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::sgd({.learning_rate = 0.0f}); }).find("sgd_options::learning_rate"), std::string::npos);
+  EXPECT_NE(refusal([&] { nn::sgd({.clip_norm = nan}); }).find("sgd_options::clip_norm"), std::string::npos);
+
+  p.a.grad << 1.0f, -1.0f;
+  nn::adam opt(p);
+  opt.options().learning_rate = -1e-3f;
+  const auto before = bits(p, opt);
+  EXPECT_THROW(opt.step(p), aida::invalid_options);
+  EXPECT_TRUE(same_bits(bits(p, opt), before));
 }
 
 TEST(NnOptim, ClippingScalesToTheNormAndSgdFollowsTheGradient) {

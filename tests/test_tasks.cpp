@@ -367,6 +367,16 @@ TYPED_TEST(TaskTest, EvaluatorCountsExactMatches) {
   EXPECT_DOUBLE_EQ(ev.accuracy(f), 1.0);
   const std::vector<std::string> too_few(3, "0");
   EXPECT_THROW((void)ev.evaluate_answers(too_few), aida::error);
+  // An index out of range is an aida::error naming it (it was std::out_of_range).
+  EXPECT_TRUE(ev.label_of(29).matches(h.answer(qs[29])));
+  try {
+    (void)ev.label_of(30);
+    ADD_FAILURE() << "label_of(30) of 30 questions returned";
+  } catch (const aida::error& e) {
+    EXPECT_NE(std::string(e.what()).find("label_of(30) of 30 questions"), std::string::npos) << e.what();
+  } catch (...) {
+    ADD_FAILURE() << "label_of(30) threw something that is not an aida::error";
+  }
 }
 
 // The experiment's three question sets: the validation and test sets are distinct questions,

@@ -4,8 +4,11 @@
 
 #include <fstream>
 #include <limits>
+#include <span>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aida/aida.hpp"
@@ -277,6 +280,217 @@ TEST(ReplayMemory, KeepsTheMostRecentAndDrawsUniformlyFromThem) {
   EXPECT_TRUE(out.empty());
 }
 
+// ---- a step is all or nothing -------------------------------------------------------
+
+// How a learner's `train_step` goes wrong on its `fail_at`-th call (counting from 1).
+enum class failure {
+  throws,       // throws non_finite_error before changing anything, as the concepts ask
+  returns_nan,  // updates, then returns NaN: a user step that met NaN and carried on
+};
+
+// growing_model with a snapshot (aida::Restorable) and a failing call.
+struct restorable_model : growing_model {
+  std::size_t calls = 0, fail_at = 0;
+  failure how = failure::throws;
+  struct state {
+    std::size_t known, batches, targets;
+    std::vector<std::size_t> batch_sizes;
+  };
+  [[nodiscard]] state snapshot() const { return {known, batches, targets, batch_sizes}; }
+  void restore(state&& s) noexcept {
+    known = s.known, batches = s.batches, targets = s.targets, batch_sizes = std::move(s.batch_sizes);
+  }
+  double train_step(std::span<const aida::model_target<S, S>> b) {
+    if (++calls == fail_at && how == failure::throws) throw aida::non_finite_error("ML: the loss is nan");
+    const double loss = growing_model::train_step(b);
+    return calls == fail_at ? std::numeric_limits<double>::quiet_NaN() : loss;
+  }
+};
+
+// constant_adversary that counts its updates as its state, with an optional snapshot.
+template <bool with_snapshot>
+struct failing_adversary : constant_adversary {
+  std::size_t calls = 0, fail_at = 0;
+  failure how = failure::throws;
+  [[nodiscard]] std::size_t snapshot() const
+    requires with_snapshot
+  {
+    return batches;
+  }
+  void restore(std::size_t b) noexcept
+    requires with_snapshot
+  {
+    batches = b;
+  }
+  double train_step(std::span<const aida::adversary_target<S, std::size_t>> b) {
+    if (++calls == fail_at && how == failure::throws) throw aida::non_finite_error("Adv: the loss is nan");
+    const double loss = constant_adversary::train_step(b);
+    return calls == fail_at ? std::numeric_limits<double>::quiet_NaN() : loss;
+  }
+};
+
+static_assert(aida::Restorable<restorable_model>);
+static_assert(aida::Restorable<failing_adversary<true>>);
+static_assert(!aida::Restorable<failing_adversary<false>>);
+static_assert(!aida::Restorable<growing_model>);
+
+// What the learners and the sampler were after each completed step.
+template <class M, class V>
+struct after_each_step {
+  const M* ml;
+  const V* adv;
+  const aida::sampler* rng;
+  std::vector<std::size_t>* known;
+  std::vector<std::size_t>* adv_batches;
+  std::vector<aida::sampler>* rngs;
+  void on_step(aida::train_state&) {
+    known->push_back(ml->known), adv_batches->push_back(adv->batches), rngs->push_back(*rng);
+  }
+};
+
+// Runs `train` until it throws, with a callback recording the state after each step; returns
+// the message of the aida::non_finite_error it threw ("" if it threw none).
+struct failing_run {
+  std::vector<std::size_t> known, adv_batches;
+  std::vector<aida::sampler> rngs;
+  std::string message;
+
+  template <class M, class V>
+  failing_run(M& ml, V& adv, aida::sampler& rng, aida::train_options opt) {
+    length_overseer h;
+    fixed_length_source src;
+    length_evaluator ev;
+    opt.iterate = false;
+    opt.episodes_per_step = 1;
+    try {
+      aida::train(src, h, ml, adv, aida::string_codec{}, aida::uniform_one{}, ev, rng, opt,
+                  after_each_step<M, V>{&ml, &adv, &rng, &known, &adv_batches, &rngs});
+    } catch (const aida::non_finite_error& e) {
+      message = e.what();
+    }
+  }
+};
+
+// The adversary's update of step 3 fails after ML's has been made: ML, the adversary and the
+// sampler are as they were after step 2, as if step 3 had not begun.
+TEST(TrainAllOrNothing, AnAdversaryThatFailsLeavesMlAsBeforeTheStep) {
+  for (const failure how : {failure::throws, failure::returns_nan}) {
+    restorable_model ml;
+    failing_adversary<true> adv;
+    adv.fail_at = 3, adv.how = how;
+    aida::sampler rng(aida_test::seed());
+    aida::train_options opt;
+    opt.steps = 10;
+    const failing_run run(ml, adv, rng, opt);
+    ASSERT_FALSE(run.message.empty()) << "train did not throw non_finite_error";
+    ASSERT_EQ(run.known.size(), 2u);
+    EXPECT_EQ(ml.known, run.known[1]);
+    EXPECT_EQ(ml.batches, 2u);
+    EXPECT_EQ(adv.batches, run.adv_batches[1]);
+    EXPECT_EQ(rng, run.rngs[1]);
+    if (how == failure::returns_nan) {
+      EXPECT_NE(run.message.find("the adversary's train_step returned a loss of nan in step 3"), std::string::npos)
+          << run.message;
+      EXPECT_NE(run.message.find("put back"), std::string::npos) << run.message;
+    }
+  }
+}
+
+// With a replay memory ML makes 3 updates a step; its 5th (step 2, update 2) fails: the 4th,
+// made in the same step, is undone too, and the adversary never trained in step 2.
+TEST(TrainAllOrNothing, AFailingReplayUpdateUndoesTheEarlierUpdatesOfItsStep) {
+  for (const failure how : {failure::throws, failure::returns_nan}) {
+    restorable_model ml;
+    ml.fail_at = 5, ml.how = how;
+    failing_adversary<true> adv;
+    aida::sampler rng(aida_test::seed());
+    aida::train_options opt;
+    opt.steps = 10;
+    opt.replay_capacity = 100;
+    opt.updates_per_step = 3;
+    opt.replay_batch = 4;
+    const failing_run run(ml, adv, rng, opt);
+    ASSERT_FALSE(run.message.empty()) << "train did not throw non_finite_error";
+    ASSERT_EQ(run.known.size(), 1u);
+    EXPECT_EQ(ml.known, run.known[0]);
+    EXPECT_EQ(ml.batches, 3u);
+    EXPECT_EQ(ml.batch_sizes, std::vector<std::size_t>(3, 4));
+    EXPECT_EQ(adv.batches, 1u);
+    EXPECT_EQ(rng, run.rngs[0]);
+    if (how == failure::returns_nan) {
+      EXPECT_NE(run.message.find("ML's train_step returned a loss of nan in step 2 of 10"), std::string::npos)
+          << run.message;
+    }
+  }
+}
+
+// A learner without snapshot()/restore() cannot be put back, but a NaN it returns still stops
+// the run (it used to be averaged into model_loss and carried on), and the message says what
+// was not undone. An adversary without them that fails as the concept asks (throwing before it
+// changes anything) still gives an all-or-nothing step, since it trains last.
+TEST(TrainAllOrNothing, ANonFiniteLossStopsTheRunAndSaysWhatWasNotUndone) {
+  {
+    growing_model ml;
+    failing_adversary<false> adv;
+    adv.fail_at = 2, adv.how = failure::returns_nan;
+    aida::sampler rng(aida_test::seed());
+    aida::train_options opt;
+    opt.steps = 10;
+    const failing_run run(ml, adv, rng, opt);
+    ASSERT_FALSE(run.message.empty()) << "train carried on after a NaN loss";
+    EXPECT_EQ(run.known.size(), 1u);
+    EXPECT_NE(run.message.find("ML and the adversary have no snapshot()/restore()"), std::string::npos)
+        << run.message;
+    EXPECT_EQ(rng, run.rngs[0]);
+  }
+  {
+    restorable_model ml;
+    failing_adversary<false> adv;
+    adv.fail_at = 2, adv.how = failure::throws;
+    aida::sampler rng(aida_test::seed());
+    aida::train_options opt;
+    opt.steps = 10;
+    const failing_run run(ml, adv, rng, opt);
+    ASSERT_EQ(run.known.size(), 1u);
+    EXPECT_EQ(ml.known, run.known[0]);
+    EXPECT_EQ(adv.batches, 1u);
+  }
+}
+
+// An overseer that throws in the middle of a step: the learners have not trained in it and the
+// sampler is as it was after the previous step.
+TEST(TrainAllOrNothing, AnOverseerThatThrowsLeavesTheSamplerAsBeforeTheStep) {
+  // Fails when asked to split a root question (8 a's) for the 4th time: in step 2's second
+  // episode, after the first has drawn from the sampler.
+  struct flaky_overseer : length_overseer {
+    int roots = 0;
+    Move<S, S> fan_out(const S& q) {
+      if (q.size() == 8 && ++roots == 4) throw std::runtime_error("H is tired");
+      return length_overseer::fan_out(q);
+    }
+  };
+  flaky_overseer h;
+  restorable_model ml;
+  failing_adversary<true> adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  aida::train_options opt;
+  opt.steps = 10;
+  opt.episodes_per_step = 2;
+  opt.iterate = false;
+  std::vector<std::size_t> known, adv_batches;
+  std::vector<aida::sampler> rngs;
+  EXPECT_THROW(aida::train(src, h, ml, adv, aida::string_codec{}, aida::uniform_one{}, ev, rng, opt,
+                           after_each_step<restorable_model, failing_adversary<true>>{&ml, &adv, &rng, &known,
+                                                                                     &adv_batches, &rngs}),
+               std::runtime_error);
+  ASSERT_EQ(rngs.size(), 1u);
+  EXPECT_EQ(rng, rngs[0]);
+  EXPECT_EQ(ml.batches, 1u);
+  EXPECT_EQ(adv.batches, 1u);
+}
+
 // The defaults are the settings the experiment found to work (examples/experiment.cpp,
 // docs/results/): H′ consults H everywhere for 100 warm-up steps, then defers where Adv
 // predicts a log-likelihood above c = −0.03, with noise 0.1.
@@ -314,6 +528,68 @@ TEST(Train, BadOptionsAreNamed) {
       },
       aida::invalid_options);
   EXPECT_EQ(ml.batches, 0u);
+}
+
+// Values that used to act silently as something else: a NaN or negative noise scale as 0, a
+// NaN threshold as "defer every decision to ML".
+TEST(Train, NanAndNegativeScalesAndANanThresholdAreNamed) {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  const auto message = [&](const aida::train_options& opt) -> std::string {
+    try {
+      aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt);
+    } catch (const aida::invalid_options& e) {
+      return e.what();
+    }
+    return "";
+  };
+  aida::train_options opt;
+  opt.steps = 5;
+  opt.prime_noise = -0.1;
+  EXPECT_NE(message(opt).find("prime_noise = -0.1"), std::string::npos);
+  opt.prime_noise = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(message(opt).find("prime_noise = nan"), std::string::npos);
+  opt.prime_noise = 0.1;
+  opt.adversarial_temperature = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_NE(message(opt).find("adversarial_temperature"), std::string::npos);
+  opt.adversarial_temperature = 1;
+  EXPECT_EQ(ml.batches, 0u);
+  opt.threshold = [](std::size_t step) { return step < 2 ? 0.0 : std::numeric_limits<double>::quiet_NaN(); };
+  EXPECT_NE(message(opt).find("threshold(2) returned NaN"), std::string::npos);
+  EXPECT_EQ(ml.batches, 2u);  // steps 0 and 1 ran
+}
+
+// A callback's exception comes out of train unchanged; the step it follows is complete, and
+// on_end is not called.
+TEST(Train, ACallbacksExceptionPropagatesAfterACompleteStep) {
+  struct throws_at {
+    std::size_t step;
+    bool* ended;
+    void on_step(aida::train_state& s) {
+      if (s.step == step) throw std::runtime_error("callback failed");
+    }
+    void on_end(aida::train_state&) { *ended = true; }
+  };
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng(aida_test::seed());
+  aida::train_options opt;
+  opt.steps = 5;
+  opt.iterate = false;
+  bool ended = false;
+  EXPECT_THROW(aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt,
+                           throws_at{2, &ended}),
+               std::runtime_error);
+  EXPECT_EQ(ml.batches, 2u);
+  EXPECT_EQ(adv.batches, 2u);
+  EXPECT_FALSE(ended);
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "aida/algorithm/iterate.hpp"
 #include "aida/algorithm/options.hpp"
 #include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
 #include "aida/core/policies.hpp"
 #include "aida/core/question_source.hpp"
 #include "aida/core/static_checks.hpp"
@@ -126,6 +127,13 @@ struct train_options {
     if (updates_per_step == 0) throw invalid_options("aida::train_options::updates_per_step must be at least 1");
     if (replay_capacity > 0 && replay_batch == 0)
       throw invalid_options("aida::train_options::replay_batch must be at least 1 when replay_capacity is set");
+    // A NaN or negative scale would silently act as 0 (no noise) where it is compared.
+    if (!(std::isfinite(prime_noise) && prime_noise >= 0))
+      throw invalid_options("aida::train_options::prime_noise = " + std::to_string(prime_noise) +
+                            " (must be finite and >= 0)");
+    if (!(std::isfinite(adversarial_temperature) && adversarial_temperature >= 0))
+      throw invalid_options("aida::train_options::adversarial_temperature = " +
+                            std::to_string(adversarial_temperature) + " (must be finite and >= 0)");
     amplify.validate();
     distill.validate();
   }
@@ -167,6 +175,46 @@ inline void accumulate(train_state& s, const episode_counts& c) {
   s.fallbacks.round_limit += c.fallbacks.round_limit;
   s.fallbacks.overseer_budget += c.fallbacks.overseer_budget;
   s.fallbacks.malformed_moves += c.fallbacks.malformed_moves;
+}
+
+/// What a learner's state is put back from when a step fails: its snapshot when it is
+/// `Restorable`, nothing otherwise.
+struct no_snapshot {};
+
+template <class L>
+auto snapshot_of(L& learner) {
+  if constexpr (Restorable<L>)
+    return learner.snapshot();
+  else
+    return no_snapshot{};
+}
+
+template <class L, class Snapshot>
+void restore_from([[maybe_unused]] L& learner, [[maybe_unused]] Snapshot& saved) noexcept {
+  if constexpr (Restorable<L>) learner.restore(std::move(saved));
+}
+
+/// The end of the message of a non-finite loss: what `train` put back.
+template <class M, class V>
+constexpr const char* rollback_note() {
+  if constexpr (Restorable<M> && Restorable<V>)
+    return "ML and the adversary are put back as they were before the step";
+  else if constexpr (Restorable<M>)
+    return "ML is put back as it was before the step; the adversary has no snapshot()/restore() (aida::Restorable) "
+           "and is as its own train_step left it";
+  else if constexpr (Restorable<V>)
+    return "the adversary is put back as it was before the step; ML has no snapshot()/restore() (aida::Restorable) "
+           "and keeps the updates it made";
+  else
+    return "ML and the adversary have no snapshot()/restore() (aida::Restorable) and keep the updates they made";
+}
+
+/// The loss a learner's `train_step` returned, checked finite (a `TrainableModel` throws
+/// rather than return a non-finite loss; one that does has met NaN and carried on).
+inline double finite_loss(double loss, const char* who, std::size_t step, std::size_t steps, const char* note) {
+  if (std::isfinite(loss)) return loss;
+  throw non_finite_error(std::string("aida::train: ") + who + " returned a loss of " + std::to_string(loss) +
+                         " in step " + std::to_string(step + 1) + " of " + std::to_string(steps) + "; " + note);
 }
 
 /// Whether the arguments of `train` model their concepts; each one that does not is named by
@@ -225,12 +273,8 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
   };
 
-  (detail::notify_begin(callbacks, state), ...);
-  bool evaluated_last = false;
-  while (state.step < options.steps && !state.stop) {
-    state.threshold = options.threshold(state.step);
-    primed.threshold = state.threshold;
-    if constexpr (requires { policy.step = state.step; }) policy.step = state.step;
+  // The episodes of a step (spec §2, §3, §4): their targets go to the two batches.
+  auto run_episodes = [&] {
     model_batch.clear();
     adversary_batch.clear();
     for (std::size_t e = 0; e < options.episodes_per_step; ++e) {
@@ -248,19 +292,62 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
       ++state.distill_episodes;
       collect();
     }
-    state.targets += model_batch.size();
-    if (options.replay_capacity == 0) {
-      state.model_loss = static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(model_batch)));
-    } else {
-      for (auto& t : model_batch) memory.add(std::move(t));
-      double loss = 0;
-      for (std::size_t u = 0; u < options.updates_per_step; ++u) {
-        memory.draw(replay, options.replay_batch, rng);
-        loss += static_cast<double>(ml.train_step(std::span<const model_target<Q, A>>(replay)));
+  };
+  // The updates of a step; returns ML's mean loss and the adversary's. The episodes do not
+  // change the learners, so their state on entry is their state before the step: a learner
+  // that is Restorable is put back to it if an update throws or returns a non-finite loss.
+  auto update = [&]() -> std::pair<double, double> {
+    auto ml_before = detail::snapshot_of(ml);
+    auto adv_before = detail::snapshot_of(adv);
+    constexpr const char* note = detail::rollback_note<M, V>();
+    const auto checked = [&](auto loss, const char* who) {
+      return detail::finite_loss(static_cast<double>(loss), who, state.step, options.steps, note);
+    };
+    try {
+      double model_loss = 0;
+      if (options.replay_capacity == 0) {
+        model_loss = checked(ml.train_step(std::span<const model_target<Q, A>>(model_batch)), "ML's train_step");
+      } else {
+        for (auto& t : model_batch) memory.add(std::move(t));
+        for (std::size_t u = 0; u < options.updates_per_step; ++u) {
+          memory.draw(replay, options.replay_batch, rng);
+          model_loss += checked(ml.train_step(std::span<const model_target<Q, A>>(replay)), "ML's train_step");
+        }
+        model_loss /= static_cast<double>(options.updates_per_step);
       }
-      state.model_loss = loss / static_cast<double>(options.updates_per_step);
+      const double adversary_loss = checked(
+          adv.train_step(std::span<const adversary_target<Q, O>>(adversary_batch)), "the adversary's train_step");
+      return {model_loss, adversary_loss};
+    } catch (...) {
+      detail::restore_from(ml, ml_before);
+      detail::restore_from(adv, adv_before);
+      throw;
     }
-    state.adversary_loss = static_cast<double>(adv.train_step(std::span<const adversary_target<Q, O>>(adversary_batch)));
+  };
+
+  (detail::notify_begin(callbacks, state), ...);
+  bool evaluated_last = false;
+  while (state.step < options.steps && !state.stop) {
+    state.threshold = options.threshold(state.step);
+    // H′ compares with c: a NaN would make it defer every decision to ML, silently.
+    if (std::isnan(state.threshold))
+      throw invalid_options("aida::train_options::threshold(" + std::to_string(state.step) + ") returned NaN");
+    primed.threshold = state.threshold;
+    if constexpr (requires { policy.step = state.step; }) policy.step = state.step;
+    // A step is all or nothing (see `train`): on any exception in its episodes or updates the
+    // sampler is put back to here, and the learners by `update`.
+    const S rng_at_step = rng;
+    std::pair<double, double> losses;
+    try {
+      run_episodes();
+      state.targets += model_batch.size();
+      losses = update();
+    } catch (...) {
+      rng = rng_at_step;
+      throw;
+    }
+    state.model_loss = losses.first;
+    state.adversary_loss = losses.second;
     ++state.step;
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     (detail::notify_step(callbacks, state), ...);
@@ -284,6 +371,20 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
 /// steps on batches drawn from it) and Adv on the step's adversary targets (one
 /// `train_step`). The policy's `step` member, if it has one, and H′'s threshold follow the
 /// step. Returns the final state. docs/training.md describes the options and what worked.
+///
+/// **A step is all or nothing.** If anything in a step throws (the overseer, the question
+/// source, a model, the adversary, a codec check) or a `train_step` returns a non-finite loss
+/// (then `aida::non_finite_error`, naming the learner and the step), `train` rethrows with
+/// the sampler `rng` as it was at the start of the step, and ML and the adversary as they
+/// were at the end of the previous step, provided they are `aida::Restorable`: `train` takes
+/// a snapshot of each Restorable learner before the step's updates and restores it on failure.
+/// The reference models are Restorable. For a learner of your own without `snapshot()` and
+/// `restore()`, `train` relies on `train_step`'s own law (a step that throws changes
+/// nothing), which covers only its own call: ML trains first (`updates_per_step` calls with a
+/// replay memory, else one), then the adversary, so an ML that is not Restorable keeps the
+/// updates it made when a later call fails. What is never undone: calls made to the overseer
+/// and the question source, and what callbacks saw of earlier steps. The callbacks' own
+/// exceptions, and the evaluator's, come after the step they follow, which is then complete.
 ///
 /// The parameters are unconstrained so that a misplaced argument is named by the first error
 /// the compiler prints (see `aida/core/static_checks.hpp`).

@@ -1,8 +1,8 @@
 #pragma once
 /// \file
 /// The concepts that aida's procedures are written against: Codec, Overseer, Model,
-/// TrainableModel, Adversary, TrainableAdversary, RecursionPolicy, QuestionSource (and
-/// Sampler, in sampler.hpp). Each concept is documented with its minimal complete
+/// TrainableModel, Adversary, TrainableAdversary, Restorable, RecursionPolicy, QuestionSource
+/// (and Sampler, in sampler.hpp). Each concept is documented with its minimal complete
 /// definition, semantic requirements, models and rationale; each procedure checks them at
 /// its entry with `static_assert`s that name the missing member (see `static_checks.hpp`).
 
@@ -162,7 +162,9 @@ concept Model = Sampler<S> && requires(M& m, const Q& q) {
 /// (before the step).
 ///
 /// **Semantic requirements:** an empty span is a no-op returning 0; a step that meets a
-/// non-finite loss throws and leaves the parameters unchanged.
+/// non-finite loss throws and leaves the parameters unchanged (so it never returns a
+/// non-finite value: `aida::train` treats one as a failed step and throws
+/// `aida::non_finite_error`); a step that throws leaves the parameters unchanged.
 template <class M, class Q, class A, class S = sampler>
 concept TrainableModel = Model<M, Q, A, S> &&
     requires(M& m, std::span<const model_target<Q, A>> batch) {
@@ -190,11 +192,46 @@ concept Adversary = requires(V& v, const Q& q, const O& o) {
 /// error is each target's `form`: squared (the default) or absolute
 /// (`amplify_options::adversary_loss_form`); an adversary that knows only one form ignores
 /// the option.
+///
+/// **Semantic requirements:** as `TrainableModel`'s: an empty span is a no-op returning 0,
+/// and a step that throws (as it must on a non-finite loss) leaves the parameters unchanged.
 template <class V, class Q, class O>
 concept TrainableAdversary = Adversary<V, Q, O> &&
     requires(V& v, std::span<const adversary_target<Q, O>> batch) {
       { v.train_step(batch) } -> std::convertible_to<double>;
     };
+
+/// \concept Restorable
+/// A learner (a `TrainableModel` or `TrainableAdversary`) whose trainable state can be taken
+/// and put back. `aida::train` uses it, when a learner offers it, to make each training step
+/// all or nothing: a step makes several updates (ML's, one per replay batch, then Adv's), and
+/// when a later one fails only a snapshot can undo the earlier ones.
+///
+/// **Minimal complete definition:** `m.snapshot() -> T`, with `T` movable: a value that owns
+/// a copy of everything `train_step` changes (parameters, optimiser state, step counts);
+/// `m.restore(T&&)`: puts that state back.
+///
+/// **Semantic requirements:** after `auto s = m.snapshot();`, any calls to `train_step` and
+/// `m.restore(std::move(s))`, `m` is bit for bit as it was when the snapshot was taken (its
+/// outputs, and the steps it will take next, are the same); `restore` does not throw (make
+/// it `noexcept`: it runs while an exception is in flight, and `aida::train` ends the
+/// program with `std::terminate` if it throws); a snapshot is a copy, not a view
+/// of `m` (a model that holds a handle to state elsewhere must copy that state).
+///
+/// **Models:** the reference backend's `char_model`, `adversary_model`, `transformer_model`
+/// and `transformer_adversary`.
+///
+/// **Rationale:** optional, because a copy of the parameters costs memory and time that a
+/// user may not want to pay, and because only the model's author knows what its state is
+/// (copying the object would be wrong for a model that holds a handle). Detected, not
+/// demanded: write `static_assert(aida::Restorable<my_model>)` next to a model that should
+/// have it, so that a misspelt member is not silently ignored.
+template <class M>
+concept Restorable = requires(M& m) {
+  m.snapshot();
+  requires std::movable<std::remove_cvref_t<decltype(m.snapshot())>>;
+  m.restore(m.snapshot());
+};
 
 /// Which subquestions of a round to recurse on (spec §2 step 4, §5).
 struct selection {

@@ -13,7 +13,14 @@
 
 namespace aida {
 
-/// Base of every exception aida throws itself (user exceptions propagate unchanged).
+/// Base of every exception aida throws itself (user exceptions, and `std::bad_alloc` from
+/// allocations, propagate unchanged).
+///
+/// Every aida exception derives from `std::runtime_error` through this one class, and from no
+/// other standard exception, even where the error is a bad argument (which the standard
+/// library would report with `std::invalid_argument`, a `std::logic_error`): a second
+/// standard base would make `catch (const std::exception&)` ambiguous, which does not catch
+/// at all. Catch `aida::error` (or `std::exception`) for everything aida reports.
 struct error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
@@ -24,8 +31,17 @@ struct overseer_error : error {
   using error::error;
 };
 
-/// A procedure was called with options that cannot work (for example `max_rounds == 0`).
+/// A procedure or a type was given options that cannot work (for example `max_rounds == 0`,
+/// or codec markers that collide); the message names the option and the value.
 struct invalid_options : error {
+  using error::error;
+};
+
+/// A loss, a gradient or a value returned by a training step is not finite (NaN or ±∞).
+/// Whoever throws it says what was left unchanged: the reference models' and optimisers'
+/// steps change nothing, and `aida::train` puts the learners back as they were before the
+/// step (see its documentation for what that needs of a model of your own).
+struct non_finite_error : error {
   using error::error;
 };
 

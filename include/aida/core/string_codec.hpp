@@ -5,13 +5,13 @@
 #include <algorithm>
 #include <cstddef>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
 #include <utility>
 
 #include "aida/core/concepts.hpp"
+#include "aida/core/error.hpp"
 
 namespace aida {
 
@@ -30,6 +30,11 @@ namespace aida {
 ///
 /// A plain question starting with `^` or `&` reads like a fan-out or fan-in question to
 /// the model; the markers can be changed in the constructor if a task's questions need them.
+/// The two markers must differ (else a fan-out question and a fan-in question can be the same
+/// string: with `&` for both, `fan_out_question("x|a=1|b=2")` is the fan-in question of `x`
+/// with subanswers `a=1`, `b=2`), and neither may be one of the characters the format
+/// reserves (`\\`, `|`, `=`, `/`), so that every character the codec writes has one role;
+/// the constructor throws `aida::invalid_options` naming the clash.
 ///
 /// **Shared context** (`string_codec::with_context(sep)`): many tasks write a fixed context
 /// into every question of a tree (the entries of a table, a permutation) followed by a
@@ -49,19 +54,30 @@ class string_codec {
   using subanswer_type = Subanswer<std::string, std::string>;
 
   constexpr string_codec() = default;
+  /// The codec with other markers of fan-out and fan-in questions. They must differ from each
+  /// other and from the characters the format reserves (`\\`, `|`, `=`, `/`):
+  /// `aida::invalid_options` otherwise.
   constexpr string_codec(char fan_out_marker, char fan_in_marker)
-      : fan_out_(fan_out_marker), fan_in_(fan_in_marker) {}
+      : fan_out_(fan_out_marker), fan_in_(fan_in_marker) {
+    check_marker(fan_out_marker, "fan-out");
+    check_marker(fan_in_marker, "fan-in");
+    if (fan_out_marker == fan_in_marker)
+      throw invalid_options("aida::string_codec: the fan-out and fan-in markers are both " + quoted(fan_out_marker) +
+                            ": a fan-out question and a fan-in question could be the same string");
+  }
 
-  /// The codec with context separator `sep` (see above). `sep` must not be one of the
-  /// characters the format uses (`\\`, `|`, `=`, the markers) nor `'\\0'` (which stands for
-  /// "no separator"): `std::invalid_argument`.
+  /// The codec with context separator `sep` (see above), and markers as the constructor's.
+  /// `sep` must not be one of the characters the format uses (`\\`, `|`, `=`, the markers)
+  /// nor `'\\0'` (which stands for "no separator"): `aida::invalid_options`.
   [[nodiscard]] static string_codec with_context(char sep, char fan_out_marker = '^', char fan_in_marker = '&') {
-    if (sep == '\0')
-      throw std::invalid_argument("aida::string_codec: the NUL character cannot be the context separator: it means none");
-    if (sep == '\\' || sep == '|' || sep == '=' || sep == fan_out_marker || sep == fan_in_marker)
-      throw std::invalid_argument(std::string("aida::string_codec: '") + sep +
-                                  "' cannot be the context separator: the format uses it");
     string_codec c(fan_out_marker, fan_in_marker);
+    if (sep == '\0')
+      throw invalid_options("aida::string_codec: the NUL character cannot be the context separator: it means none");
+    if (const char* role = reserved_role(sep))
+      throw invalid_options("aida::string_codec: " + quoted(sep) + " cannot be the context separator: it is " + role);
+    if (sep == fan_out_marker || sep == fan_in_marker)
+      throw invalid_options("aida::string_codec: " + quoted(sep) + " cannot be the context separator: it is the " +
+                            (sep == fan_out_marker ? "fan-out" : "fan-in") + " marker");
     c.sep_ = sep;
     return c;
   }
@@ -127,6 +143,29 @@ class string_codec {
   }
 
  private:
+  /// What the format uses character `ch` for, or null if it is free for markers and the
+  /// context separator.
+  static constexpr const char* reserved_role(char ch) noexcept {
+    switch (ch) {
+      case '\\': return "the escape character";
+      case '|': return "the separator of fan-in questions and splits";
+      case '=': return "the prefix of answer moves and the separator of subanswers";
+      case '/': return "the prefix of split moves";
+      default: return nullptr;
+    }
+  }
+
+  static std::string quoted(char ch) {
+    if (ch == '\0') return "NUL";
+    return std::string("'") + ch + "'";
+  }
+
+  static constexpr void check_marker(char marker, const char* which) {
+    if (const char* role = reserved_role(marker))
+      throw invalid_options("aida::string_codec: " + quoted(marker) + " cannot be the " + which +
+                            " marker: it is " + role);
+  }
+
   /// Where `x`'s context ends (one past its last separator), or npos without one.
   [[nodiscard]] std::size_t context_end(std::string_view x) const noexcept {
     if (sep_ == '\0') return std::string_view::npos;

@@ -92,6 +92,13 @@ class adversary_model {
   adam& optimizer() noexcept { return opt_; }
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
+  /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
+  /// takes one before each step's updates, to undo them if the step fails).
+  using snapshot_type = learner_snapshot<adversary_params, adam>;
+  [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
+  /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
+  void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
+
   /// Adv(q, o): the predicted −L of ML on question `q`, whose output is `o`.
   double score(const std::string& q, const embedding_vector& o) {
     return score_batch(std::span<const std::string>(&q, 1), std::span<const embedding_vector>(&o, 1))[0];
@@ -170,5 +177,6 @@ class adversary_model {
 };
 
 static_assert(TrainableAdversary<adversary_model, std::string, embedding_vector>);
+static_assert(Restorable<adversary_model>);
 
 }  // namespace aida::nn

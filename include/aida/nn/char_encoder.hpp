@@ -37,10 +37,9 @@ struct vocabulary_error : error {
 };
 
 /// A training step met a non-finite loss or gradient; parameters and optimiser state were
-/// left unchanged.
-struct non_finite_error : error {
-  using error::error;
-};
+/// left unchanged. The same type as `aida::non_finite_error` (core/error.hpp), which
+/// `aida::train` also throws; this name is kept for the code that spelled it here.
+using aida::non_finite_error;
 
 /// The output of `char_model::predict`: ML's embedding vector of a question (spec §1),
 /// from which the answer distribution is read. A 1×hidden row.

@@ -114,6 +114,13 @@ class char_model {
   adam& optimizer() noexcept { return opt_; }
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
+  /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
+  /// takes one before each step's updates, to undo them if the step fails).
+  using snapshot_type = learner_snapshot<char_model_params, adam>;
+  [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
+  /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
+  void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
+
   /// ML(q): the embedding vector of question `q`. Throws `vocabulary_error`.
   embedding_vector predict(const std::string& q) { return std::move(predict_batch(std::span<const std::string>(&q, 1))[0]); }
 
@@ -263,5 +270,6 @@ class char_model {
 };
 
 static_assert(TrainableModel<char_model, std::string, std::string>);
+static_assert(Restorable<char_model>);
 
 }  // namespace aida::nn

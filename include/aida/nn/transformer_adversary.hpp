@@ -111,6 +111,13 @@ class transformer_adversary {
   adam& optimizer() noexcept { return opt_; }
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
+  /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
+  /// takes one before each step's updates, to undo them if the step fails).
+  using snapshot_type = learner_snapshot<transformer_adversary_params, adam>;
+  [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
+  /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
+  void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
+
   /// Adv(q, o): the predicted −L of ML on question `q`, whose output is `o`.
   double score(const std::string& q, const encoder_states& o) {
     return score_batch(std::span<const std::string>(&q, 1), std::span<const encoder_states>(&o, 1))[0];
@@ -212,5 +219,6 @@ class transformer_adversary {
 };
 
 static_assert(TrainableAdversary<transformer_adversary, std::string, encoder_states>);
+static_assert(Restorable<transformer_adversary>);
 
 }  // namespace aida::nn

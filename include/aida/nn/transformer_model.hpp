@@ -148,6 +148,13 @@ class transformer_model {
   adam& optimizer() noexcept { return opt_; }
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
+  /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
+  /// takes one before each step's updates, to undo them if the step fails).
+  using snapshot_type = learner_snapshot<transformer_params, adam>;
+  [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
+  /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
+  void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
+
   /// ML(q): the encoder's states for `q`. Throws `vocabulary_error` (a character outside
   /// the charset, or a question longer than `max_question_length`).
   encoder_states predict(const std::string& q) { return std::move(predict_batch(std::span<const std::string>(&q, 1))[0]); }
@@ -403,5 +410,6 @@ class transformer_model {
 };
 
 static_assert(TrainableModel<transformer_model, std::string, std::string>);
+static_assert(Restorable<transformer_model>);
 
 }  // namespace aida::nn

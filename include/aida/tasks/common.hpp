@@ -85,7 +85,13 @@ class evaluator {
   [[nodiscard]] std::size_t size() const noexcept { return questions_.size(); }
   /// The ground truth of question `i`, for reports (and for a supervised baseline, which
   /// must say so by calling `reveal_for_supervised_baseline()`).
-  [[nodiscard]] const label<std::string>& label_of(std::size_t i) const { return labels_.at(i); }
+  /// Throws `aida::error` naming the index for an `i` out of range.
+  [[nodiscard]] const label<std::string>& label_of(std::size_t i) const {
+    if (i >= labels_.size())
+      throw error("aida::tasks::evaluator for " + task_ + ": label_of(" + std::to_string(i) + ") of " +
+                  std::to_string(labels_.size()) + " questions");
+    return labels_[i];
+  }
 
   /// Asks `f(question) -> answer` every held-out question and counts the exact matches.
   template <class F>
