@@ -1,7 +1,7 @@
 # The install tests of tests/CMakeLists.txt: builds and runs a small program that uses aida
 # as a user would, either from an installed package or as a subproject.
 #
-#   cmake -DSOURCE_DIR=<aida source> -DWORK_DIR=<scratch dir> -DMODE=find_package|add_subdirectory
+#   cmake -DSOURCE_DIR=<aida source> -DWORK_DIR=<scratch dir> -DMODE=find_package|add_subdirectory|fetch_content
 #         -P run.cmake
 #
 # find_package:     installs aida into a temporary prefix under WORK_DIR, checks the installed
@@ -15,6 +15,11 @@
 #                   subproject (and checks that aida's tests are then off by default), and runs
 #                   it; then checks that broken_model.cpp (a model without log_prob) fails to
 #                   compile with aida's one-sentence message naming the missing member.
+# fetch_content:    packs the files a release archive holds (CMakeLists.txt, cmake/, include/,
+#                   LICENSE, docs/tree-schema.json) into a .tar.gz, builds consumer/fetch_content,
+#                   which gets aida with FetchContent from that archive, and runs it; and its
+#                   second program, which uses the reference backend compiled once
+#                   (AIDA_NN_SEPARATE_COMPILATION, one source file including impl/src.hpp).
 cmake_minimum_required(VERSION 3.21)
 
 foreach(var SOURCE_DIR WORK_DIR MODE)
@@ -22,8 +27,8 @@ foreach(var SOURCE_DIR WORK_DIR MODE)
     message(FATAL_ERROR "run.cmake: -D${var}=... is required")
   endif()
 endforeach()
-if(NOT MODE MATCHES "^(find_package|add_subdirectory)$")
-  message(FATAL_ERROR "run.cmake: MODE must be find_package or add_subdirectory, not '${MODE}'")
+if(NOT MODE MATCHES "^(find_package|add_subdirectory|fetch_content)$")
+  message(FATAL_ERROR "run.cmake: MODE must be find_package, add_subdirectory or fetch_content, not '${MODE}'")
 endif()
 
 file(REMOVE_RECURSE "${WORK_DIR}")
@@ -104,6 +109,12 @@ if(MODE STREQUAL "find_package")
        -B "${consumer_build}" ${generator} -DCMAKE_PREFIX_PATH=${prefix}
        -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF -DEXPECTED_PREFIX=${prefix}
        -DCMAKE_DISABLE_FIND_PACKAGE_xtensor=ON)
+elseif(MODE STREQUAL "fetch_content")
+  set(archive "${WORK_DIR}/aida-src.tar.gz")
+  step("packing the release archive" ${CMAKE_COMMAND} -E chdir "${SOURCE_DIR}"
+       ${CMAKE_COMMAND} -E tar czf "${archive}" -- CMakeLists.txt cmake include LICENSE docs/tree-schema.json)
+  step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/fetch_content"
+       -B "${consumer_build}" ${generator} -DAIDA_ARCHIVE=${archive})
 else()
   step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/add_subdirectory"
        -B "${consumer_build}" ${generator} -DAIDA_SOURCE_DIR=${SOURCE_DIR})
@@ -116,6 +127,16 @@ if(at EQUAL -1)
   message(FATAL_ERROR "install test (${MODE}): unexpected output of the consumer:\n${step_output}")
 endif()
 set(consumer_output "${step_output}")
+
+# The reference backend compiled once, in the fetched consumer's second program.
+if(MODE STREQUAL "fetch_content")
+  step("running the nn consumer" "${consumer_build}/nn_consumer")
+  string(FIND "${step_output}" "nn consumer: loss 10, dloss/dw00 1, gru as expected" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "install test (fetch_content): unexpected output of the nn consumer:\n${step_output}")
+  endif()
+  string(APPEND consumer_output "${step_output}")
+endif()
 
 # A consumer that asks for the xtensor component, when aida was installed with it.
 if(MODE STREQUAL "find_package" AND EXISTS "${prefix}/share/cmake/aida/aida_xtensorTargets.cmake")
