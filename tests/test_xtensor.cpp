@@ -452,6 +452,21 @@ TEST(NpyErrors, DuplicateKeysAreRejected) {
                    "duplicate key 'fortran_order'", "fortran_order twice");
 }
 
+// What fuzz_npy found on the unfixed reader (fuzz/README.md), byte for byte: 'fortran_order'
+// and 'shape' twice, the shapes concatenated to (4, 52, 0, 147483648, 521474836482), whose
+// strides overflowed in xtensor. Refused now, at the first repeated key.
+TEST(NpyErrors, TheFuzzersInputWithRepeatedKeysAndAnOverflowingShape) {
+  const std::string dict =
+      "{'descr': '<f8', 'fortran_order': True, 'shape':(4,52), 'fortran_order': True, "
+      "'shape':(0, 147483648,521474836482), }" + std::string(19, ' ');
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(118);  // the header is the dictionary and one space, the rest "data"
+  bytes += '\0';
+  bytes += dict;
+  ASSERT_EQ(bytes.size(), 146u);
+  expect_npy_error(bytes, "duplicate key 'fortran_order'", "fuzzer input");
+}
+
 // A Python tuple of one element has a trailing comma: "(2)" is the integer 2, which NumPy
 // refuses as a shape, and so does aida.
 TEST(NpyErrors, AOneElementShapeNeedsItsComma) {
