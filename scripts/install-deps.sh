@@ -11,3 +11,6 @@ $SUDO apt-get install -y --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libcli11-dev \
   graphviz
+# libFuzzer and the sanitizer runtimes of clang 14 (the fuzz preset, scripts/fuzz.sh): only
+# recommended by Debian's clang, so not installed with --no-install-recommends.
+$SUDO apt-get install -y --no-install-recommends libclang-rt-14-dev

@@ -384,6 +384,99 @@ TEST(NpyErrors, WrongMagicVersionDtypeAndHeader) {
   expect_npy_error(bad, "malformed header", "shape syntax");
 }
 
+/// A version-1.0 .npy file with the header dictionary `dict` (padded as NumPy pads it)
+/// followed by `data`.
+std::string npy_with_dict(const std::string& dict, const std::string& data = "") {
+  std::string header = dict + std::string(63 - (10 + dict.size()) % 64, ' ') + '\n';
+  std::string out("\x93NUMPY\x01\x00", 8);
+  out += static_cast<char>(header.size() & 0xFFu);
+  out += static_cast<char>(header.size() >> 8);
+  return out + header + data;
+}
+
+std::string npy_with_shape(const std::string& shape, bool fortran = false) {
+  return npy_with_dict(std::string("{'descr': '<f4', 'fortran_order': ") + (fortran ? "True" : "False") +
+                       ", 'shape': " + shape + ", }");
+}
+
+// Issue #16: the size check stopped multiplying once a dimension was 0, so an empty array
+// with a huge later dimension got through, and xtensor's signed strides overflowed
+// (5555555555555555155 * 9; UBSan reports it). Every dimension counts now, in any
+// position and either storage order.
+TEST(NpyErrors, HugeDimensionsAreRejectedEvenWhenAnotherIsZero) {
+  for (const bool fortran : {false, true}) {
+    for (const char* shape : {"(0, 9, 5555555555555555155)", "(9, 5555555555555555155, 0)",
+                              "(5555555555555555155, 0, 9)", "(0, 3074457345618258603, 3)"}) {
+      expect_npy_error(npy_with_shape(shape, fortran), std::string("the shape ") + shape + " is too large",
+                       std::string(shape) + (fortran ? " Fortran" : " C"));
+    }
+  }
+}
+
+// Issue #16: a dimension of 2^63 does not fit Eigen's (signed) index: load_npy_tensor made a
+// 0 x -2^63 tensor of it (or failed an Eigen assertion). It is refused when read.
+TEST(NpyErrors, DimensionsBeyondTheSignedIndexRangeAreRejected) {
+  expect_npy_error(npy_with_shape("(0, 9223372036854775808)"), "is too large", "2^63 after 0");
+  expect_npy_error(npy_with_shape("(9223372036854775808, 0)"), "is too large", "2^63 before 0");
+  expect_npy_error(npy_with_shape("(18446744073709551615,)"), "is too large", "2^64 - 1");
+
+  temp_dir dir;
+  const auto path = dir.path / "huge.npy";
+  {
+    std::ofstream os(path, std::ios::binary);
+    const std::string bytes = npy_with_shape("(0, 9223372036854775808)");
+    os.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  }
+  try {
+    (void)aida::ext::load_npy_tensor(path);
+    ADD_FAILURE() << "no error";
+  } catch (const aida::ext::npy_error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("(0, 9223372036854775808) is too large"));
+    EXPECT_THAT(e.what(), HasSubstr(path.string()));
+  }
+  // The largest shapes that are still accepted: empty arrays whose dimensions multiply to 2^60 - 1.
+  std::istringstream is(npy_with_shape("(0, 1152921504606846975)"), std::ios::binary);
+  const xt::xarray<float> empty = aida::ext::read_npy(is);
+  EXPECT_EQ(empty.size(), 0u);
+  EXPECT_EQ(empty.shape()[1], 1152921504606846975u);
+}
+
+// Issue #16: a header with a key twice was accepted, and two 'shape's were concatenated.
+TEST(NpyErrors, DuplicateKeysAreRejected) {
+  const std::string data(4 * 2, '\0');
+  expect_npy_error(npy_with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), 'shape': (2,), }", data),
+                   "duplicate key 'shape'", "shape twice");
+  expect_npy_error(npy_with_dict("{'descr': '<f4', 'descr': '<f8', 'fortran_order': False, 'shape': (2,)}", data),
+                   "duplicate key 'descr'", "descr twice");
+  expect_npy_error(npy_with_dict("{'fortran_order': True, 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", data),
+                   "duplicate key 'fortran_order'", "fortran_order twice");
+}
+
+// What fuzz_npy found on the unfixed reader (fuzz/README.md), byte for byte: 'fortran_order'
+// and 'shape' twice, the shapes concatenated to (4, 52, 0, 147483648, 521474836482), whose
+// strides overflowed in xtensor. Refused now, at the first repeated key.
+TEST(NpyErrors, TheFuzzersInputWithRepeatedKeysAndAnOverflowingShape) {
+  const std::string dict =
+      "{'descr': '<f8', 'fortran_order': True, 'shape':(4,52), 'fortran_order': True, "
+      "'shape':(0, 147483648,521474836482), }" + std::string(19, ' ');
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += static_cast<char>(118);  // the header is the dictionary and one space, the rest "data"
+  bytes += '\0';
+  bytes += dict;
+  ASSERT_EQ(bytes.size(), 146u);
+  expect_npy_error(bytes, "duplicate key 'fortran_order'", "fuzzer input");
+}
+
+// A Python tuple of one element has a trailing comma: "(2)" is the integer 2, which NumPy
+// refuses as a shape, and so does aida.
+TEST(NpyErrors, AOneElementShapeNeedsItsComma) {
+  expect_npy_error(npy_with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': (2)}", std::string(8, '\0')),
+                   "(2) is not a tuple", "(2)");
+  std::istringstream is(npy_with_dict("{'descr': '<f4', 'fortran_order': False, 'shape': ( 2 , )}", std::string(8, '\0')),
+                        std::ios::binary);
+  EXPECT_EQ(aida::ext::read_npy(is).shape()[0], 2u);
+}
+
 TEST(NpyErrors, ShapeMismatchLeavesTheParameterUnchanged) {
   temp_dir dir;
   aida::sampler rng(aida_test::seed());

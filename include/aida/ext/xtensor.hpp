@@ -250,13 +250,23 @@ struct npy_header {
 
 namespace detail {
 
+/// The largest number of elements, counting a zero dimension as 1, that a shape may have:
+/// then the byte count (8 bytes an element at most), xtensor's strides and Eigen's indices
+/// (all signed, std::ptrdiff_t) cannot overflow, whatever the order of the dimensions.
+inline constexpr std::uint64_t npy_max_extent =
+    static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max()) / 8;
+
 /// Parses the header dictionary, a Python literal such as
-/// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`: keys in any order,
-/// either quote, any spacing, an optional trailing comma.
+/// `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`: keys in any order (each
+/// once), either quote, any spacing, an optional trailing comma. A shape of one dimension
+/// needs its comma, as in Python: `(2)` is not a tuple.
 inline npy_header parse_npy_dict(std::string_view text, const std::string& where) {
   std::size_t i = 0;
   auto fail = [&](const std::string& why) -> npy_error {
-    return npy_error(where + "malformed header: " + why + " (header: " + std::string(text) + ")");
+    // The header may be up to 4 GiB (version 2.0): the message quotes its start only.
+    constexpr std::size_t quoted = 256;
+    const std::string shown = text.size() <= quoted ? std::string(text) : std::string(text.substr(0, quoted)) + "...";
+    return npy_error(where + "malformed header: " + why + " (header: " + shown + ")");
   };
   auto skip_ws = [&] {
     while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == '\n' || text[i] == '\r')) ++i;
@@ -297,6 +307,8 @@ inline npy_header parse_npy_dict(std::string_view text, const std::string& where
     skip_ws();
     if (i < text.size() && text[i] == '}') break;
     const std::string key = string_literal();
+    if ((key == "descr" && have_descr) || (key == "fortran_order" && have_order) || (key == "shape" && have_shape))
+      throw fail("duplicate key '" + key + "'");
     expect(':');
     skip_ws();
     if (key == "descr") {
@@ -315,19 +327,23 @@ inline npy_header parse_npy_dict(std::string_view text, const std::string& where
       have_order = true;
     } else if (key == "shape") {
       expect('(');
+      bool comma_after_last = false;
       for (;;) {
         skip_ws();
         if (i < text.size() && text[i] == ')') break;
         h.shape.push_back(integer());
         skip_ws();
-        if (i < text.size() && text[i] == ',') {
+        comma_after_last = i < text.size() && text[i] == ',';
+        if (comma_after_last) {
           ++i;
-        } else {
-          skip_ws();
-          if (i >= text.size() || text[i] != ')') throw fail("expected ',' or ')' in the shape");
+        } else if (i >= text.size() || text[i] != ')') {
+          throw fail("expected ',' or ')' in the shape");
         }
       }
       ++i;  // ')'
+      if (h.shape.size() == 1 && !comma_after_last)
+        throw fail("the shape (" + std::to_string(h.shape[0]) + ") is not a tuple: one dimension is written (" +
+                   std::to_string(h.shape[0]) + ",)");
       have_shape = true;
     } else {
       throw fail("unknown key '" + key + "'");
@@ -352,7 +368,9 @@ inline npy_header parse_npy_dict(std::string_view text, const std::string& where
 /// Reads one .npy array from `is` (exactly its bytes, so several arrays written one after
 /// another can be read in turn) as float32, row-major. float32 and float64 data of either
 /// byte order and C or Fortran order are accepted (float64 is rounded to float). Throws
-/// `npy_error` saying what is wrong: not .npy, truncated, malformed header, unsupported dtype.
+/// `npy_error` saying what is wrong: not .npy, truncated, malformed header (including a key
+/// given twice), unsupported dtype, or a shape whose nonzero dimensions multiply to more than
+/// 2^60 - 1 (beyond that, byte counts, strides and indices overflow).
 [[nodiscard]] inline xt::xarray<float> read_npy(std::istream& is, const std::string& source = "stream") {
   using nn::detail::get_u32;
   const std::string where = ".npy " + source + ": ";
@@ -398,12 +416,22 @@ inline npy_header parse_npy_dict(std::string_view text, const std::string& where
     throw npy_error(where + "unsupported dtype '" + h.descr + "': aida reads float32 and float64 arrays ('<f4', '<f8')");
   }
 
-  std::uint64_t count = 1;
+  // Every dimension counts, also after a zero one: an empty array's strides are still the
+  // products of its other dimensions.
+  std::uint64_t extent = 1;
+  bool empty = false;
   for (const std::size_t d : h.shape) {
-    if (d != 0 && count > std::numeric_limits<std::uint64_t>::max() / 8 / d)
-      throw npy_error(where + "malformed header: the shape " + detail::npy_shape_repr(h.shape) + " is too large");
-    count *= d;
+    if (d == 0) {
+      empty = true;
+    } else {
+      if (d > detail::npy_max_extent / extent)
+        throw npy_error(where + "malformed header: the shape " + detail::npy_shape_repr(h.shape) +
+                        " is too large (its nonzero dimensions multiply to more than " +
+                        std::to_string(detail::npy_max_extent) + ")");
+      extent *= d;
+    }
   }
+  const std::uint64_t count = empty ? 0 : extent;
   const std::uint64_t data_bytes = count * item;
   std::string data;
   const std::uint64_t got_data = nn::detail::read_up_to(is, data_bytes, data);
