@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what aida's build, tests, examples and benchmarks need, from Debian's packages.
+# Installs what aida's build, tests, examples, benchmarks and API reference need, from
+# Debian's packages.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -10,4 +11,4 @@ $SUDO apt-get install -y --no-install-recommends \
   libeigen3-dev libboost-dev libxtensor-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libcli11-dev \
-  graphviz
+  graphviz doxygen
