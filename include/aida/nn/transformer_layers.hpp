@@ -168,8 +168,10 @@ inline transformer_encoder_params make_transformer_encoder(Eigen::Index symbols,
 /// `width` positions (at least 1, so that an empty string still has a row), and each
 /// string's length.
 struct padded_batch {
+  ///@{
   /// `ids` and `positions`: [count · width], batch-major; `lengths`: [count].
   std::vector<std::int32_t> ids, positions, lengths;
+  ///@}
   std::int32_t width = 1;  ///< positions per string: the longest length, at least 1
 };
 
