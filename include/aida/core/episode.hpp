@@ -87,7 +87,7 @@ struct fallback_counts {
   std::size_t depth_limit = 0;      ///< nodes answered by `H(Q)` at `max_depth`
   std::size_t round_limit = 0;      ///< nodes answered by `H(Q)` past `max_rounds`
   std::size_t overseer_budget = 0;  ///< questions ML answered past `max_overseer_calls`
-  std::size_t malformed_moves = 0;  ///< moves of ML that did not decode or repeated a question
+  std::size_t malformed_moves = 0;  ///< ML's malformed moves, each replaced by a fallback
   /// Equal when every count is.
   friend bool operator==(const fallback_counts&, const fallback_counts&) = default;
 };

@@ -247,7 +247,7 @@ class tape {
 
   /// Node `id`; precondition: recorded and not rolled back.
   [[nodiscard]] const node& at(std::int32_t id) const noexcept { return nodes_[static_cast<std::size_t>(id)]; }
-  /// Node `id`, mutable (backward functions write their inputs' gradients through it).
+  /// Node `id`, mutable.
   [[nodiscard]] node& at(std::int32_t id) noexcept { return nodes_[static_cast<std::size_t>(id)]; }
 
   /// Reverse sweep from `loss` (a 1×1 node): sets d loss / d loss = 1 and calls each
