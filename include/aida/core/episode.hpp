@@ -23,7 +23,7 @@ enum class producer : std::uint8_t {
 enum class target_kind : std::uint8_t {
   answer,   ///< answering a question outright
   fan_out,  ///< the fan-out move of a question
-  fan_in,   ///< the fan-in move of a question with its two subanswers
+  fan_in    ///< the fan-in move of a question with its two subanswers
 };
 
 /// How a node of the tree got its answer.
@@ -39,7 +39,7 @@ enum class node_end : std::uint8_t {
 /// Form of the adversary loss (spec §2; squared is the default, **reconstructed**).
 enum class adversary_loss : std::uint8_t {
   squared,   ///< `(Adv + L)²`
-  absolute,  ///< `|Adv + L|`
+  absolute   ///< `|Adv + L|`
 };
 
 /// A (query, target) example for ML's −log-likelihood loss. Built by the procedures from
