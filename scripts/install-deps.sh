@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what aida's build, tests, examples and benchmarks need, from Debian's packages.
+# Installs what aida's build, tests, examples, benchmarks and API reference need, from
+# Debian's packages.
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 SUDO=""
@@ -10,7 +11,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libeigen3-dev libboost-dev libxtensor-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libcli11-dev \
-  graphviz
+  graphviz doxygen
 # libFuzzer and the sanitizer runtimes of clang 14 (the fuzz preset, scripts/fuzz.sh): only
 # recommended by Debian's clang, so not installed with --no-install-recommends.
 $SUDO apt-get install -y --no-install-recommends libclang-rt-14-dev

@@ -74,21 +74,25 @@ concept Checker = requires(K& k, const Q& q, const A& a, const Subanswer<Q, A>& 
 template <class H, Codec C>
 class overseer_checker {
  public:
-  using question_type = codec_question_t<C>;
-  using answer_type = codec_answer_t<C>;
-  using Q = question_type;
-  using A = answer_type;
+  using question_type = codec_question_t<C>;  ///< the codec's question type
+  using answer_type = codec_answer_t<C>;      ///< the codec's answer type
+  using Q = question_type;                    ///< short for `question_type`
+  using A = answer_type;                      ///< short for `answer_type`
 
+  /// Checks against `h`, comparing moves through `codec` (both held by reference).
   overseer_checker(H& h, const C& codec) : h_(h), codec_(codec) {
     checks::overseer<H, Q, A>();
     static_assert(std::equality_comparable<A>,
                   "aida::overseer_checker compares moves by their encoding: the answer type needs ==");
   }
 
+  /// True when `h`'s fan-out move for `q` is `m`.
   bool check_fan_out(const Q& q, const Move<Q, A>& m) { return same(Move<Q, A>(h_.fan_out(q)), m); }
+  /// True when `h`'s fan-in move for `q` with the subanswers `s1`, `s2` is `m`.
   bool check_fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2, const Move<Q, A>& m) {
     return same(Move<Q, A>(h_.fan_in(q, s1, s2)), m);
   }
+  /// True when `h` answers `q` with `a`.
   bool check_answer(const Q& q, const A& a) {
     return same(Move<Q, A>::answer(A(h_.answer(q))), Move<Q, A>::answer(a));
   }
@@ -99,8 +103,10 @@ class overseer_checker {
   const C& codec_;
 };
 
+/// \cond
 template <class H, class C>
 overseer_checker(H&, const C&) -> overseer_checker<H, C>;
+/// \endcond
 
 /// The order in which the audit checks candidate nodes (see the file comment).
 enum class audit_strategy : std::uint8_t { adversary_guided, breadth_first, random };
@@ -121,6 +127,7 @@ struct audit_result {
   std::size_t queries = 0;       ///< checker calls (a node with k rounds takes up to k + 2)
   std::vector<std::size_t> checked;  ///< the nodes in the order they were checked
 
+  /// True when a faulty node was found.
   [[nodiscard]] bool found() const noexcept { return faulty != no_node; }
 };
 
@@ -247,8 +254,8 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
 /// An unfolded tree and the audit of it.
 template <class Q, class A, class O>
 struct audited {
-  unfolded<Q, A, O> tree;
-  audit_result result;
+  unfolded<Q, A, O> tree;  ///< the unfolded tree
+  audit_result result;     ///< what the audit of `tree` found
 };
 
 /// Unfolds ML's tree for `question` to `max_depth` (`aida::unfold`) and audits it with

@@ -27,9 +27,11 @@ namespace aida::callbacks {
 /// (quiet when standard error is not a terminal, so logs stay clean); `always` forces it.
 class progress_line {
  public:
+  /// Draws on `out` when `fd` is a terminal, or whenever `always` is true.
   explicit progress_line(std::ostream& out, bool always = false, int fd = STDERR_FILENO)
       : out_(out), on_(always || ::isatty(fd) == 1) {}
 
+  /// Redraws the line (every `every(n)` steps, and at the last).
   void on_step(train_state& s) {
     if (!on_ || (s.step % every_ != 0 && s.step != s.steps)) return;
     const double rate = s.seconds > 0 ? static_cast<double>(s.step) / s.seconds : 0;
@@ -43,6 +45,7 @@ class progress_line {
     out_ << line.str() << std::flush;
     drew_ = true;
   }
+  /// Ends the line, if one was drawn.
   void on_end(train_state&) {
     if (drew_) out_ << '\n' << std::flush;
   }
@@ -53,6 +56,7 @@ class progress_line {
     return *this;
   }
 
+  /// `seconds` rounded to a whole second, as `42s`, `3m07s` or `1h05m`.
   static std::string format_duration(double seconds) {
     const auto s = static_cast<long>(seconds + 0.5);
     std::ostringstream o;
@@ -87,11 +91,14 @@ inline std::string number(double x) {
 /// so several runs can share one file.
 class csv_metrics {
  public:
+  /// Creates or truncates the file `path` and writes the header; throws `aida::error` when
+  /// the file cannot be opened.
   csv_metrics(const std::string& path, std::string label = "")
       : out_(detail::open_for_writing(path)), label_(std::move(label)) {
     out_ << "run,step,episodes,overseer_calls,h_answer,h_fan_out,h_fan_in,model_calls,adversary_calls,"
             "model_loss,adversary_loss,accuracy,threshold,difficulty,seconds\n";
   }
+  /// Writes a row of `s`'s metrics and flushes it.
   void on_evaluate(train_state& s) {
     using detail::number;
     out_ << label_ << ',' << s.step << ',' << s.episodes << ',' << s.overseer.total() << ','
@@ -110,8 +117,11 @@ class csv_metrics {
 /// Metrics at each evaluation as JSON lines, one object per line.
 class json_lines_metrics {
  public:
+  /// Creates or truncates the file `path`; throws `aida::error` when it cannot be opened.
+  /// `label` is each object's `run`.
   explicit json_lines_metrics(const std::string& path, std::string label = "")
       : out_(detail::open_for_writing(path)), label_(std::move(label)) {}
+  /// Writes a line of `s`'s metrics and flushes it.
   void on_evaluate(train_state& s) {
     using detail::number;
     out_ << "{\"run\":\"" << escape(label_) << "\",\"step\":" << s.step << ",\"episodes\":" << s.episodes
@@ -143,7 +153,8 @@ class json_lines_metrics {
 
 /// Stops once held-out accuracy reaches `target`.
 struct stop_at_accuracy {
-  double target = 1.0;
+  double target = 1.0;  ///< the accuracy at which training stops
+  /// Requests the stop when the accuracy (if evaluated) is at least `target`.
   void on_evaluate(train_state& s) const {
     if (!std::isnan(s.accuracy) && s.accuracy >= target)
       s.request_stop("held-out accuracy reached " + std::to_string(target));
@@ -152,7 +163,8 @@ struct stop_at_accuracy {
 
 /// Stops once the cumulative overseer calls reach `budget`.
 struct stop_at_overseer_calls {
-  std::size_t budget = 0;
+  std::size_t budget = 0;  ///< the number of overseer calls at which training stops
+  /// Requests the stop when the overseer calls so far reach `budget`.
   void on_step(train_state& s) const {
     if (s.overseer.total() >= budget) s.request_stop("overseer-call budget " + std::to_string(budget) + " spent");
   }
@@ -160,11 +172,13 @@ struct stop_at_overseer_calls {
 
 /// Calls `save(state)` every `every` steps and at the end, e.g. to write a checkpoint.
 struct checkpoint_every {
-  std::size_t every = 1000;
-  std::function<void(const train_state&)> save;
+  std::size_t every = 1000;  ///< steps between saves; 0: only at the end
+  std::function<void(const train_state&)> save;  ///< the save; none: the callback does nothing
+  /// Saves when the step is a multiple of `every`.
   void on_step(train_state& s) const {
     if (every != 0 && s.step % every == 0 && save) save(s);
   }
+  /// Saves, unless the last step already did.
   void on_end(train_state& s) const {
     if (save && (every == 0 || s.step % every != 0)) save(s);
   }
@@ -174,12 +188,14 @@ struct checkpoint_every {
 /// `raise(new_difficulty)` up to `max_difficulty` (for example to replace the question source
 /// by the task's generator at the new difficulty; the tasks' generators have a fixed one).
 struct curriculum {
-  double threshold = 0.9;
-  std::size_t start = 1;
-  std::size_t max_difficulty = 1;
-  std::function<void(std::size_t)> raise;
+  double threshold = 0.9;          ///< the held-out accuracy that raises the difficulty
+  std::size_t start = 1;           ///< the difficulty at the start of training
+  std::size_t max_difficulty = 1;  ///< the highest difficulty
+  std::function<void(std::size_t)> raise;  ///< called with each new difficulty (may be empty)
 
+  /// Sets the difficulty to `start`.
   void on_begin(train_state& s) const { s.difficulty = start; }
+  /// Raises the difficulty by one when the accuracy reaches `threshold`, below `max_difficulty`.
   void on_evaluate(train_state& s) const {
     if (!std::isnan(s.accuracy) && s.accuracy >= threshold && s.difficulty < max_difficulty) {
       ++s.difficulty;

@@ -35,11 +35,11 @@ namespace aida {
 template <class H, class M, class V, Codec C, Sampler S = sampler>
 class primed_overseer {
  public:
-  using question_type = codec_question_t<C>;
-  using answer_type = codec_answer_t<C>;
-  using Q = question_type;
-  using A = answer_type;
-  using move_type = Move<Q, A>;
+  using question_type = codec_question_t<C>;  ///< the codec's question type
+  using answer_type = codec_answer_t<C>;      ///< the codec's answer type
+  using Q = question_type;                    ///< short for `question_type`
+  using A = answer_type;                      ///< short for `answer_type`
+  using move_type = Move<Q, A>;               ///< the moves it returns
 
   /// Confidence threshold c: H is consulted when the noisy score is below it.
   double threshold = 0;
@@ -48,6 +48,8 @@ class primed_overseer {
   /// deviation 1.3 nats) swamps thresholds of a few tenths of a nat.
   double noise_scale = 0.1;
 
+  /// H′ from H = `h`, ML = `ml`, Adv = `adv` (held by reference) and a copy of `codec`, with
+  /// threshold `c`, noise scale `noise`, and `rng` as the sampler of the plain calls.
   primed_overseer(H& h, M& ml, V& adv, C codec, double c, double noise = 0.1, S rng = S{})
       : threshold(c), noise_scale(noise), h_(h), ml_(ml), adv_(adv), codec_(std::move(codec)), rng_(rng) {
     checks::overseer<H, Q, A>();
@@ -55,6 +57,7 @@ class primed_overseer {
     checks::adversary<V, Q, model_output_t<M, Q>>();
   }
 
+  /// `H′(q)`, within a procedure's episode.
   template <Sampler R>
   A answer(const Q& q, overseer_context<R>& ctx) {
     auto o = ml_.predict(q);
@@ -64,11 +67,13 @@ class primed_overseer {
     return A(ml_.sample(o, ctx.rng));
   }
 
+  /// `H′_fan_out(q)`, within a procedure's episode.
   template <Sampler R>
   move_type fan_out(const Q& q, overseer_context<R>& ctx) {
     return move_through_codec(q, codec_.fan_out_question(q), ctx, [&] { return move_type(h_.fan_out(q)); });
   }
 
+  /// `H′_fan_in(q, s1, s2)`, within a procedure's episode.
   template <Sampler R>
   move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2,
                    overseer_context<R>& ctx) {
@@ -76,12 +81,15 @@ class primed_overseer {
                               [&] { return move_type(h_.fan_in(q, s1, s2)); });
   }
 
+  /// `H′(q)`, called directly: its own sampler, counted in `usage()`.
   A answer(const Q& q) {
     return plain([&](auto& ctx) { return answer(q, ctx); }, &overseer_calls::answer);
   }
+  /// `H′_fan_out(q)`, called directly: its own sampler, counted in `usage()`.
   move_type fan_out(const Q& q) {
     return plain([&](auto& ctx) { return fan_out(q, ctx); }, &overseer_calls::fan_out);
   }
+  /// `H′_fan_in(q, s1, s2)`, called directly: its own sampler, counted in `usage()`.
   move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
     return plain([&](auto& ctx) { return fan_in(q, s1, s2, ctx); }, &overseer_calls::fan_in);
   }

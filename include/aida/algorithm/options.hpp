@@ -39,6 +39,7 @@ struct distill_options {
   /// Form of the adversary loss (squared by default, spec §2), as in `amplify_options`.
   adversary_loss adversary_loss_form = adversary_loss::squared;
 
+  /// Throws `invalid_options` naming the field when the options cannot work.
   void validate() const {
     if (max_rounds == 0) throw invalid_options("aida::distill_options::max_rounds must be at least 1");
   }

@@ -56,7 +56,9 @@ class replay_memory {
       out.push_back(items_[static_cast<std::size_t>(rng.next() % items_.size())]);
   }
 
+  /// Number of items stored (at most the capacity).
   [[nodiscard]] std::size_t size() const noexcept { return items_.size(); }
+  /// True when nothing is stored.
   [[nodiscard]] bool empty() const noexcept { return items_.empty(); }
 
  private:
@@ -69,8 +71,8 @@ class replay_memory {
 struct train_state {
   std::size_t step = 0;   ///< steps completed
   std::size_t steps = 0;  ///< steps planned
-  std::size_t episodes = 0;
-  std::size_t distill_episodes = 0;
+  std::size_t episodes = 0;          ///< amplification episodes run, cumulative
+  std::size_t distill_episodes = 0;  ///< distillation episodes run, cumulative
   overseer_calls overseer;          ///< cumulative calls that reached H
   overseer_calls deferred;          ///< cumulative decisions H′ left to ML (spec §4)
   std::size_t model_calls = 0;      ///< cumulative, in episodes
@@ -80,13 +82,14 @@ struct train_state {
   double model_loss = std::numeric_limits<double>::quiet_NaN();      ///< last step's mean
   double adversary_loss = std::numeric_limits<double>::quiet_NaN();  ///< last step's mean
   double accuracy = std::numeric_limits<double>::quiet_NaN();        ///< last held-out accuracy
-  std::size_t evaluations = 0;
+  std::size_t evaluations = 0;   ///< held-out evaluations done
   double threshold = 0;          ///< H′'s confidence threshold c in force
   std::size_t difficulty = 0;    ///< for curricula; set by the curriculum callback
   double seconds = 0;            ///< wall time since the start
   bool stop = false;             ///< set by a callback to end the run after this step
-  std::string stop_reason;
+  std::string stop_reason;       ///< the reason given to the first `request_stop`
 
+  /// Sets `stop` with the reason `why`; a second request keeps the first reason.
   void request_stop(std::string why) {
     if (!stop) stop = true, stop_reason = std::move(why);
   }
@@ -94,7 +97,7 @@ struct train_state {
 
 /// Options of `aida::train`.
 struct train_options {
-  std::size_t steps = 1000;
+  std::size_t steps = 1000;                   ///< training steps
   std::size_t episodes_per_step = 8;          ///< amplification episodes per step
   std::size_t distill_episodes_per_step = 0;  ///< distillation episodes per step (spec §3)
   std::size_t eval_every = 50;                ///< evaluate every N steps (and at the end)
@@ -108,18 +111,20 @@ struct train_options {
       warmup_schedule{.warmup = 100, .during = std::numeric_limits<double>::infinity(), .after = -0.03};
   double prime_noise = 0.1;                   ///< scale of H′'s Gumbel noise (the experiment's)
   std::size_t adversarial_candidates = 1;     ///< k of spec §6's adversarial source (1: off)
-  double adversarial_temperature = 1.0;
+  double adversarial_temperature = 1.0;       ///< τ of the adversarial source
   /// ML's replay memory: the most recent `replay_capacity` model targets. 0 trains ML on each
   /// step's new targets only. With a memory, each step makes `updates_per_step` updates on
   /// `replay_batch` targets drawn uniformly from it, so that each overseer call teaches
   /// more than once. The adversary always trains on the step's fresh targets: it must
   /// track the current ML, whose losses the old targets no longer measure.
   std::size_t replay_capacity = 0;
-  std::size_t updates_per_step = 1;
-  std::size_t replay_batch = 32;
-  amplify_options amplify{};
-  distill_options distill{};
+  std::size_t updates_per_step = 1;  ///< ML's updates per step, with a replay memory
+  std::size_t replay_batch = 32;     ///< targets per replayed update
+  amplify_options amplify{};         ///< options of the amplification episodes
+  distill_options distill{};         ///< options of the distillation episodes
 
+  /// Throws `invalid_options` naming the field when the options cannot work (including the
+  /// nested `amplify` and `distill`).
   void validate() const {
     if (episodes_per_step == 0) throw invalid_options("aida::train_options::episodes_per_step must be at least 1");
     if (eval_every == 0) throw invalid_options("aida::train_options::eval_every must be at least 1");

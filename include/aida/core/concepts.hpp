@@ -58,7 +58,9 @@ concept Codec = requires { typename C::question_type; typename C::answer_type; }
           std::optional<Move<typename C::question_type, typename C::answer_type>>>;
     };
 
+/// The question type of codec `C`.
 template <Codec C> using codec_question_t = typename C::question_type;
+/// The answer type of codec `C`.
 template <Codec C> using codec_answer_t = typename C::answer_type;
 
 /// A codec may also write a move relative to the question it answers: the optional members
@@ -235,8 +237,10 @@ concept Restorable = requires(M& m) {
 
 /// Which subquestions of a round to recurse on (spec §2 step 4, §5).
 struct selection {
-  bool recurse[2] = {false, false};
+  bool recurse[2] = {false, false};  ///< whether to recurse on the first and the second
+  /// Number of subquestions to recurse on: 0, 1 or 2.
   [[nodiscard]] int count() const noexcept { return int(recurse[0]) + int(recurse[1]); }
+  /// Member-wise equality.
   friend bool operator==(const selection&, const selection&) = default;
 };
 

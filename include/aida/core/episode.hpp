@@ -20,7 +20,11 @@ enum class producer : std::uint8_t {
 };
 
 /// Which of ML's three uses (spec §1) a training target is for.
-enum class target_kind : std::uint8_t { answer, fan_out, fan_in };
+enum class target_kind : std::uint8_t {
+  answer,   ///< answering a question outright
+  fan_out,  ///< the fan-out move of a question
+  fan_in    ///< the fan-in move of a question with its two subanswers
+};
 
 /// How a node of the tree got its answer.
 enum class node_end : std::uint8_t {
@@ -33,15 +37,18 @@ enum class node_end : std::uint8_t {
 };
 
 /// Form of the adversary loss (spec §2; squared is the default, **reconstructed**).
-enum class adversary_loss : std::uint8_t { squared, absolute };
+enum class adversary_loss : std::uint8_t {
+  squared,   ///< `(Adv + L)²`
+  absolute   ///< `|Adv + L|`
+};
 
 /// A (query, target) example for ML's −log-likelihood loss. Built by the procedures from
 /// the overseer's decompositions; ground truth has no path into it (see `aida::label`).
 template <class Q, class A>
 struct model_target {
-  Q query;
-  A target;
-  target_kind kind = target_kind::answer;
+  Q query;                                 ///< what ML is asked (encoded by the codec)
+  A target;                                ///< what ML should answer
+  target_kind kind = target_kind::answer;  ///< which of ML's uses the example is for
   double loss = 0;  ///< −log ML(target | query) when the episode was recorded
 };
 
@@ -51,48 +58,53 @@ struct model_target {
 /// (`amplify_options::adversary_loss_form`, recorded here so that it reaches training).
 template <class Q, class O>
 struct adversary_target {
-  Q query;
-  O output;
+  Q query;   ///< the query of the matching model target
+  O output;  ///< ML's output on `query`, which the adversary scores
   double target = 0;      ///< −L_ML
   double prediction = 0;  ///< Adv(query, output) when recorded
-  target_kind kind = target_kind::answer;
+  target_kind kind = target_kind::answer;  ///< the kind of the matching model target
   adversary_loss form = adversary_loss::squared;  ///< the adversary's loss on this target
 };
 
 /// Overseer calls by kind (spec §9).
 struct overseer_calls {
-  std::size_t answer = 0;
-  std::size_t fan_out = 0;
-  std::size_t fan_in = 0;
+  std::size_t answer = 0;   ///< `answer` calls (a question answered outright)
+  std::size_t fan_out = 0;  ///< `fan_out` calls
+  std::size_t fan_in = 0;   ///< `fan_in` calls
+  /// All calls, of every kind.
   [[nodiscard]] std::size_t total() const noexcept { return answer + fan_out + fan_in; }
+  /// Adds `o`'s counts, kind by kind.
   overseer_calls& operator+=(const overseer_calls& o) noexcept {
     answer += o.answer, fan_out += o.fan_out, fan_in += o.fan_in;
     return *this;
   }
+  /// Equal when every count is.
   friend bool operator==(const overseer_calls&, const overseer_calls&) = default;
 };
 
 /// Every budget fallback and malformed move (spec §8).
 struct fallback_counts {
-  std::size_t depth_limit = 0;
-  std::size_t round_limit = 0;
-  std::size_t overseer_budget = 0;
-  std::size_t malformed_moves = 0;
+  std::size_t depth_limit = 0;      ///< nodes answered by `H(Q)` at `max_depth`
+  std::size_t round_limit = 0;      ///< nodes answered by `H(Q)` past `max_rounds`
+  std::size_t overseer_budget = 0;  ///< questions ML answered past `max_overseer_calls`
+  std::size_t malformed_moves = 0;  ///< ML's malformed moves, each replaced by a fallback
+  /// Equal when every count is.
   friend bool operator==(const fallback_counts&, const fallback_counts&) = default;
 };
 
 /// The counts of an episode.
 struct episode_counts {
-  overseer_calls overseer;
+  overseer_calls overseer;  ///< calls that reached the overseer H, by kind (spec §9)
   /// Calls the overseer answered from ML instead of H: the primed overseer H′'s deferrals
   /// (spec §4), by kind. `overseer + deferred` is every decision an overseer was asked for.
   overseer_calls deferred;
   std::size_t model_calls = 0;      ///< `predict` evaluations (one per question)
   std::size_t adversary_calls = 0;  ///< `score` evaluations
   std::size_t depth_reached = 0;    ///< deepest node's depth (the root is depth 0)
-  std::size_t nodes = 0;
-  std::size_t rounds = 0;
-  fallback_counts fallbacks;
+  std::size_t nodes = 0;            ///< nodes of the tree
+  std::size_t rounds = 0;           ///< fan-in rounds, over all nodes
+  fallback_counts fallbacks;        ///< budget fallbacks and malformed moves (spec §8)
+  /// Equal when every count is.
   friend bool operator==(const episode_counts&, const episode_counts&) = default;
 };
 
@@ -101,10 +113,13 @@ struct episode_counts {
 struct episode_losses {
   double ml[3] = {0, 0, 0};   ///< Σ L_ML, indexed by `target_kind`
   double adv[3] = {0, 0, 0};  ///< Σ L_Adv, indexed by `target_kind`
-  std::size_t count[3] = {0, 0, 0};
+  std::size_t count[3] = {0, 0, 0};  ///< number of targets, indexed by `target_kind`
 
+  /// Σ L_ML over every kind.
   [[nodiscard]] double ml_total() const noexcept { return ml[0] + ml[1] + ml[2]; }
+  /// Σ L_Adv over every kind.
   [[nodiscard]] double adv_total() const noexcept { return adv[0] + adv[1] + adv[2]; }
+  /// Number of targets of every kind.
   [[nodiscard]] std::size_t targets() const noexcept { return count[0] + count[1] + count[2]; }
 };
 
@@ -115,30 +130,30 @@ inline constexpr std::size_t no_node = static_cast<std::size_t>(-1);
 /// who produced each, the adversary's scores, which were recursed on, and the fan-in move.
 template <class Q, class A>
 struct fan_in_round {
-  Split<Q> questions;
-  A answers[2];
-  producer answered_by[2] = {producer::model, producer::model};
-  double scores[2] = {0, 0};
-  bool recursed[2] = {false, false};
+  Split<Q> questions;  ///< the two subquestions
+  A answers[2];        ///< their answers
+  producer answered_by[2] = {producer::model, producer::model};  ///< who produced each answer
+  double scores[2] = {0, 0};          ///< the adversary's score of each subquestion
+  bool recursed[2] = {false, false};  ///< whether each subquestion was recursed on
   std::size_t child[2] = {no_node, no_node};  ///< node index of the recursion, if any
   std::optional<Move<Q, A>> move;             ///< the fan-in move (absent on a fallback)
-  producer move_by = producer::overseer;
+  producer move_by = producer::overseer;      ///< who produced the fan-in move
   std::size_t next_round = no_node;           ///< the same node's next round
 };
 
 /// One node of the tree: a question, its depth, its fan-out move, its rounds, its answer.
 template <class Q, class A>
 struct tree_node {
-  Q question;
-  std::size_t depth = 0;
-  std::size_t parent = no_node;
+  Q question;                    ///< the node's question
+  std::size_t depth = 0;         ///< the root is depth 0
+  std::size_t parent = no_node;  ///< index of the parent node (`no_node` for the root)
   std::optional<Move<Q, A>> fan_out;  ///< absent when the node never fanned out
-  producer fan_out_by = producer::overseer;
+  producer fan_out_by = producer::overseer;  ///< who produced the fan-out move
   std::size_t first_round = no_node;  ///< index into `episode::rounds`, chained by `next_round`
-  std::size_t round_count = 0;
-  std::optional<A> answer;
-  producer answered_by = producer::overseer;
-  node_end end = node_end::fan_out_answer;
+  std::size_t round_count = 0;                ///< number of fan-in rounds
+  std::optional<A> answer;                    ///< the node's answer
+  producer answered_by = producer::overseer;  ///< who produced the answer
+  node_end end = node_end::fan_out_answer;    ///< how the node got its answer
 };
 
 /// Everything one episode produced. Nodes are stored flat in creation order (the root is
@@ -146,22 +161,22 @@ struct tree_node {
 /// nothing once its vectors have grown.
 template <class Q, class A, class O>
 struct episode {
-  using question_type = Q;
-  using answer_type = A;
-  using output_type = O;
+  using question_type = Q;  ///< the codec's question type
+  using answer_type = A;    ///< the codec's answer type
+  using output_type = O;    ///< ML's output type, which the adversary scores
 
   std::optional<A> answer;  ///< the root's answer
-  std::vector<tree_node<Q, A>> nodes;
-  std::vector<fan_in_round<Q, A>> rounds;
-  std::vector<model_target<Q, A>> model_targets;
-  std::vector<adversary_target<Q, O>> adversary_targets;
-  episode_counts counts;
-  episode_losses losses;
+  std::vector<tree_node<Q, A>> nodes;                     ///< the tree, root first
+  std::vector<fan_in_round<Q, A>> rounds;                 ///< every node's fan-in rounds
+  std::vector<model_target<Q, A>> model_targets;          ///< ML's training examples
+  std::vector<adversary_target<Q, O>> adversary_targets;  ///< the adversary's examples
+  episode_counts counts;                                  ///< calls, nodes, fallbacks
+  episode_losses losses;                                  ///< spec §2's losses, summed
 
   /// Working storage of the procedures (ML's outputs along the recursion path), kept here
   /// so that a reused episode allocates nothing. Not part of the record.
   std::vector<std::optional<O>> scratch_outputs;
-  std::vector<double> scratch_scores;
+  std::vector<double> scratch_scores;  ///< working storage, like `scratch_outputs`
 
   /// Empties the record but keeps the capacity of its vectors.
   void clear() noexcept {

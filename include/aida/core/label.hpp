@@ -13,6 +13,7 @@ namespace aida {
 template <class A>
 class label {
  public:
+  /// The ground truth `value`.
   explicit label(A value) : value_(std::move(value)) {}
 
   /// True when `answer` equals the ground truth.

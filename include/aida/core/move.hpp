@@ -13,9 +13,10 @@ namespace aida {
 /// canonicalises it, and `same_pair` compares without regard to it.
 template <class Q>
 struct Split {
-  Q first;
-  Q second;
+  Q first;   ///< one subquestion
+  Q second;  ///< the other
 
+  /// Member-wise equality.
   friend bool operator==(const Split&, const Split&) = default;
 
   /// True when both splits hold the same two questions, in either order.
@@ -28,9 +29,10 @@ struct Split {
 /// A subquestion together with its answer: one argument of `H_fan_in` (spec §1).
 template <class Q, class A>
 struct Subanswer {
-  Q question;
-  A answer;
+  Q question;  ///< the subquestion
+  A answer;    ///< its answer
 
+  /// Member-wise equality.
   friend bool operator==(const Subanswer&, const Subanswer&) = default;
 };
 
@@ -40,8 +42,8 @@ struct Subanswer {
 template <class Q, class A>
 class Move {
  public:
-  using question_type = Q;
-  using answer_type = A;
+  using question_type = Q;  ///< the question type
+  using answer_type = A;    ///< the answer type
 
   /// The move that answers the question with `a`.
   static Move answer(A a) { return Move(std::in_place_index<0>, std::move(a)); }
@@ -49,9 +51,12 @@ class Move {
   static Move split(Q a, Q b) {
     return Move(std::in_place_index<1>, Split<Q>{std::move(a), std::move(b)});
   }
+  /// The move that asks the two subquestions of `s`.
   static Move split(Split<Q> s) { return Move(std::in_place_index<1>, std::move(s)); }
 
+  /// True when the move is an answer.
   [[nodiscard]] bool is_answer() const noexcept { return v_.index() == 0; }
+  /// True when the move is a split.
   [[nodiscard]] bool is_split() const noexcept { return v_.index() == 1; }
 
   /// The answer; precondition `is_answer()`.
@@ -59,6 +64,7 @@ class Move {
   /// The split; precondition `is_split()`.
   [[nodiscard]] const Split<Q>& get_split() const { return std::get<1>(v_); }
 
+  /// Member-wise equality.
   friend bool operator==(const Move&, const Move&) = default;
 
  private:

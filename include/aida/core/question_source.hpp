@@ -26,6 +26,9 @@ namespace aida {
 template <class Src, class M, class V>
 class adversarial_source {
  public:
+  /// Draws from `source`, scored by `ml` and `adv` (all three held by reference), `k`
+  /// candidates per question, noise scale τ = `temperature` (0: the plain arg-min).
+  /// Throws `invalid_options` when `k` is 0.
   adversarial_source(Src& source, M& ml, V& adv, std::size_t k = 4, double temperature = 1.0)
       : source_(source), ml_(ml), adv_(adv), k_(k), temperature_(temperature) {
     if (k == 0) throw invalid_options("aida::adversarial_source: k (candidates per question) must be at least 1");
@@ -57,7 +60,9 @@ class adversarial_source {
     }
   }
 
+  /// `predict` calls made so far (`k` per question when `k` > 1, none when `k` = 1).
   [[nodiscard]] std::size_t model_calls() const noexcept { return model_calls_; }
+  /// `score` calls made so far (`k` per question when `k` > 1, none when `k` = 1).
   [[nodiscard]] std::size_t adversary_calls() const noexcept { return adversary_calls_; }
 
  private:

@@ -78,6 +78,7 @@ constexpr void check_below(std::uint64_t n) {
 /// SplitMix64 from that state: `state += 0x9e3779b97f4a7c15; return mix(state)`.
 class sampler {
  public:
+  /// The stream of `seed`.
   explicit constexpr sampler(std::uint64_t seed = 0) noexcept : state_(mix(seed ^ 0x6a09e667f3bcc909ULL)) {}
 
   /// The next 64 uniformly random bits.
@@ -111,6 +112,7 @@ class sampler {
     return child;
   }
 
+  /// Equal when the states are, i.e. when the two streams continue alike.
   friend constexpr bool operator==(const sampler&, const sampler&) = default;
 
  private:

@@ -21,10 +21,10 @@ namespace aida {
 /// - fan-out question: `'^' + q`;
 /// - fan-in question: `'&' + esc(q) + '|' + esc(sq) + '=' + esc(a) + '|' + esc(sq') + '=' + esc(a')`,
 ///   the two subanswers ordered by (subquestion, answer), so that the question is symmetric;
-/// - answer move: `'=' + a` (the rest of the string, verbatim);
-/// - split move: `'/' + esc(x) + '|' + esc(y)` with `x <= y`, so that it is symmetric.
+/// - answer move: `'=' + a`, `a` being the rest of the string, verbatim;
+/// - split move: `'/' + esc(x) + '|' + esc(y)` with `x` ≤ `y`, so that it is symmetric.
 ///
-/// `esc` puts a backslash before `\`, `|` and `=`. Every string decodes to a move or to
+/// `esc` puts a backslash before a backslash, `|` and `=`. Every string decodes to a move or to
 /// "malformed" (`std::nullopt`): an empty string, an unknown first character, a split
 /// without exactly one separator, a dangling or unknown escape, or an empty subquestion.
 ///
@@ -48,10 +48,10 @@ namespace aida {
 /// question, use the full form.
 class string_codec {
  public:
-  using question_type = std::string;
-  using answer_type = std::string;
-  using move_type = Move<std::string, std::string>;
-  using subanswer_type = Subanswer<std::string, std::string>;
+  using question_type = std::string;                          ///< questions are strings
+  using answer_type = std::string;                            ///< so are answers
+  using move_type = Move<std::string, std::string>;           ///< a move of this codec
+  using subanswer_type = Subanswer<std::string, std::string>; ///< a subanswer of this codec
 
   constexpr string_codec() = default;
   /// The codec with other markers of fan-out and fan-in questions. They must differ from each
@@ -98,6 +98,7 @@ class string_codec {
     return s;
   }
 
+  /// The question that asks for the fan-out move of `q`: the fan-out marker, then `q`.
   [[nodiscard]] std::string fan_out_question(const std::string& q) const {
     std::string out;
     out.reserve(q.size() + 1);
@@ -106,6 +107,8 @@ class string_codec {
     return out;
   }
 
+  /// The question that asks for the fan-in move of `q` given the subanswers `s1` and `s2`, in
+  /// the format above (the two in canonical order, so the result does not depend on theirs).
   [[nodiscard]] std::string fan_in_question(const std::string& q, const subanswer_type& s1,
                                             const subanswer_type& s2) const {
     const bool swap = std::tie(s2.question, s2.answer) < std::tie(s1.question, s1.answer);

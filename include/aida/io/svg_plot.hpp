@@ -22,19 +22,19 @@ namespace aida::io {
 
 /// One line of a plot.
 struct plot_series {
-  std::string name;
+  std::string name;  ///< the series' name in the legend
   std::vector<std::pair<double, double>> points;  ///< (x, y), drawn in this order
-  bool dashed = false;
+  bool dashed = false;  ///< a dashed line instead of a solid one
 };
 
 /// A line plot: title, axis labels, scales, series.
 struct line_plot {
-  std::string title;
-  std::string x_label;
-  std::string y_label;
-  bool log_x = false;
-  bool log_y = false;
-  std::vector<plot_series> series;
+  std::string title;                ///< the plot's title
+  std::string x_label;              ///< the x axis' label
+  std::string y_label;              ///< the y axis' label
+  bool log_x = false;               ///< a logarithmic x axis
+  bool log_y = false;               ///< a logarithmic y axis
+  std::vector<plot_series> series;  ///< the lines, drawn in this order
   /// A fixed y range (low, high), e.g. {0, 1} for accuracies; by default the data's range.
   std::optional<std::pair<double, double>> y_range;
   /// Named x ticks (position, label), e.g. one per method of a categorical axis; by default

@@ -22,6 +22,7 @@ namespace aida::io {
 /// The default way to turn a question or answer into text: the string itself for types
 /// that convert to `std::string_view`, `operator<<` (in the classic locale) otherwise.
 struct to_text {
+  /// `value` as text.
   template <class T>
     requires std::convertible_to<const T&, std::string_view> ||
              requires(std::ostream& os, const T& t) { os << t; }

@@ -46,6 +46,7 @@ struct adversary_config {
   float clip = 1.0f;            ///< gradient-norm clipping threshold (0: none)
   std::uint64_t seed = 0;       ///< initialisation of the parameters
 
+  /// Throws `config_error` naming the field when the configuration cannot work.
   void validate() const {
     auto fail = [](const std::string& what) { throw config_error("aida::nn::adversary_config: " + what); };
     (void)vocabulary(charset);
@@ -72,7 +73,9 @@ struct adversary_params {
 /// Adv: see the file comment.
 class adversary_model {
  public:
+  /// Questions are strings.
   using question_type = std::string;
+  /// What `train_step` trains on.
   using target_type = adversary_target<std::string, embedding_vector>;
 
   /// Validates `cfg` and initialises the parameters from `cfg.seed`.
@@ -86,15 +89,21 @@ class adversary_model {
     opt_ = adam(params_, adam_options{.learning_rate = cfg_.learning_rate, .clip_norm = cfg_.clip});
   }
 
+  /// The configuration it was built with.
   [[nodiscard]] const adversary_config& config() const noexcept { return cfg_; }
+  /// The reflected parameters (for checkpoints, counting, inspection).
   adversary_params& parameters() noexcept { return params_; }
+  /// The parameters, read-only.
   [[nodiscard]] const adversary_params& parameters() const noexcept { return params_; }
+  /// The Adam optimiser with its state (for checkpoints).
   adam& optimizer() noexcept { return opt_; }
+  /// The optimiser, read-only.
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
   /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
   /// takes one before each step's updates, to undo them if the step fails).
   using snapshot_type = learner_snapshot<adversary_params, adam>;
+  /// Takes the snapshot described above.
   [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
   /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }

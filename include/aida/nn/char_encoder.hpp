@@ -44,8 +44,9 @@ using aida::non_finite_error;
 /// The output of `char_model::predict`: ML's embedding vector of a question (spec §1),
 /// from which the answer distribution is read. A 1×hidden row.
 struct embedding_vector {
-  tensor value;
+  tensor value;  ///< the vector, [1, hidden]
 
+  /// Equal when the shapes and all the values are.
   friend bool operator==(const embedding_vector& a, const embedding_vector& b) {
     return a.value.rows() == b.value.rows() && a.value.cols() == b.value.cols() && a.value == b.value;
   }
@@ -76,10 +77,13 @@ class vocabulary {
     }
   }
 
+  /// Number of characters.
   [[nodiscard]] std::size_t size() const noexcept { return chars_.size(); }
+  /// The characters, in index order.
   [[nodiscard]] const std::string& chars() const noexcept { return chars_; }
   /// The index of `c`, or −1 when `c` is not in the charset.
   [[nodiscard]] std::int32_t index(char c) const noexcept { return index_[static_cast<unsigned char>(c)]; }
+  /// The character of index `i`; precondition `i < size()`.
   [[nodiscard]] char at(std::size_t i) const noexcept { return chars_[i]; }
 
   /// Throws `vocabulary_error` naming the first character of `s` outside the charset;
@@ -109,6 +113,8 @@ struct char_encoder_params {
   BOOST_HANA_DEFINE_STRUCT(char_encoder_params, (embedding_params, embed), (gru_params, gru));
 };
 
+/// An encoder of `symbols` characters: embeddings of width `embedding` and a GRU of
+/// `hidden` units, initialised as by `make_embedding` and `make_gru`.
 inline char_encoder_params make_char_encoder(Eigen::Index symbols, Eigen::Index embedding, Eigen::Index hidden,
                                              sampler& rng) {
   char_encoder_params p;
@@ -185,6 +191,7 @@ struct adversary_regression {
   tensor targets;                  ///< −L of each row, [n, 1]
 };
 
+/// `batch` (adversary targets) ordered for its loss: see `adversary_regression`.
 template <class Target>
 adversary_regression order_by_loss_form(std::span<const Target> batch) {
   adversary_regression r;

@@ -52,6 +52,7 @@ struct char_model_config {
   float temperature = 1.0f;                 ///< temperature of `sample`
   std::uint64_t seed = 0;                   ///< initialisation of the parameters
 
+  /// Throws `config_error` naming the field when the configuration cannot work.
   void validate() const {
     auto fail = [](const std::string& what) { throw config_error("aida::nn::char_model_config: " + what); };
     (void)vocabulary(charset);  // empty or repeated characters
@@ -83,9 +84,13 @@ struct char_model_params {
 /// ML: the character embedding model (spec §1). See the file comment.
 class char_model {
  public:
+  /// Questions are strings.
   using question_type = std::string;
+  /// So are answers.
   using answer_type = std::string;
+  /// ML's output for a question (`predict`), which the adversary scores.
   using output_type = embedding_vector;
+  /// What `train_step` trains on.
   using target_type = model_target<std::string, std::string>;
 
   /// Validates `cfg` and initialises the parameters from `cfg.seed`.
@@ -102,21 +107,26 @@ class char_model {
     opt_ = adam(params_, adam_options{.learning_rate = cfg_.learning_rate, .clip_norm = cfg_.clip});
   }
 
+  /// The configuration it was built with.
   [[nodiscard]] const char_model_config& config() const noexcept { return cfg_; }
+  /// The vocabulary of `config().charset`.
   [[nodiscard]] const vocabulary& vocab() const noexcept { return vocab_; }
   /// The width of the embedding vectors `predict` returns.
   [[nodiscard]] std::size_t output_size() const noexcept { return cfg_.hidden; }
 
   /// The reflected parameters (for checkpoints, counting, inspection).
   char_model_params& parameters() noexcept { return params_; }
+  /// The parameters, read-only.
   [[nodiscard]] const char_model_params& parameters() const noexcept { return params_; }
   /// The Adam optimiser with its state (for checkpoints).
   adam& optimizer() noexcept { return opt_; }
+  /// The optimiser, read-only.
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
   /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
   /// takes one before each step's updates, to undo them if the step fails).
   using snapshot_type = learner_snapshot<char_model_params, adam>;
+  /// Takes the snapshot described above.
   [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
   /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }

@@ -20,9 +20,9 @@ namespace aida::nn {
 /// O(ulp(loss) / eps); an analytic and a numeric derivative agree when
 /// `|a − n| <= abs_tolerance + rel_tolerance · max(|a|, |n|)`.
 struct gradcheck_options {
-  float eps = 1e-2f;
-  double abs_tolerance = 2e-3;
-  double rel_tolerance = 2e-2;
+  float eps = 1e-2f;            ///< the step of the central difference
+  double abs_tolerance = 2e-3;  ///< the absolute part of the tolerance
+  double rel_tolerance = 2e-2;  ///< the relative part of the tolerance
   /// At most this many elements of each parameter are checked (evenly spaced), to bound
   /// the cost for large parameters; 0 checks all.
   std::size_t max_elements = 0;
@@ -30,7 +30,7 @@ struct gradcheck_options {
 
 /// The outcome of a gradient check.
 struct gradcheck_result {
-  bool ok = true;
+  bool ok = true;              ///< every compared element within tolerance
   std::size_t checked = 0;     ///< elements compared
   double worst_excess = 0;     ///< largest `|a − n| − tolerance` seen (<= 0 when ok)
   std::string worst;           ///< description of the worst element: parameter, index, both values

@@ -67,6 +67,7 @@ inline linear_params make_linear(Eigen::Index in, Eigen::Index out, sampler& rng
   return p;
 }
 
+/// `x W + b` on tape `t`, with parameter gradients when `train`.
 inline var linear(tape& t, linear_params& p, var x, bool train) {
   return affine(x, bind(t, p.weight, train), bind(t, p.bias, train));
 }
@@ -125,6 +126,7 @@ struct mlp_params {
   BOOST_HANA_DEFINE_STRUCT(mlp_params, (linear_params, hidden), (linear_params, output));
 };
 
+/// An MLP `in` → `hidden` → `out`, each layer initialised as by `make_linear`.
 inline mlp_params make_mlp(Eigen::Index in, Eigen::Index hidden, Eigen::Index out, sampler& rng) {
   mlp_params p;
   p.hidden = make_linear(in, hidden, rng);
@@ -132,6 +134,7 @@ inline mlp_params make_mlp(Eigen::Index in, Eigen::Index hidden, Eigen::Index ou
   return p;
 }
 
+/// The perceptron on `x`, on tape `t`, with parameter gradients when `train`.
 inline var mlp(tape& t, mlp_params& p, var x, bool train) {
   return linear(t, p.output, tanh(linear(t, p.hidden, x, train)), train);
 }

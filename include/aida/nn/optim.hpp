@@ -79,7 +79,7 @@ inline void check_option(bool ok, const char* options, const char* field, float 
 
 /// Options of `sgd`.
 struct sgd_options {
-  float learning_rate = 1e-2f;
+  float learning_rate = 1e-2f;  ///< the step size lr
   float clip_norm = 0;  ///< gradient-norm clipping threshold; 0 disables
 
   /// Throws `aida::invalid_options` naming the field and its value.
@@ -109,9 +109,12 @@ class sgd {
     ++steps_;
   }
 
+  /// Calls nothing: SGD has no state tensors (`OptimizerState`).
   template <class F>
   void for_each_state(F&&) {}
+  /// Updates made so far, writable so that a checkpoint can restore it (`OptimizerState`).
   std::uint64_t& step_count() noexcept { return steps_; }
+  /// The options in force.
   [[nodiscard]] const sgd_options& options() const noexcept { return opt_; }
 
  private:
@@ -121,10 +124,10 @@ class sgd {
 
 /// Options of `adam`.
 struct adam_options {
-  float learning_rate = 1e-3f;
-  float beta1 = 0.9f;
-  float beta2 = 0.999f;
-  float epsilon = 1e-8f;
+  float learning_rate = 1e-3f;  ///< the step size
+  float beta1 = 0.9f;           ///< decay of the first-moment estimate, in [0, 1)
+  float beta2 = 0.999f;         ///< decay of the second-moment estimate, in [0, 1)
+  float epsilon = 1e-8f;        ///< added to the denominator, for stability
   float clip_norm = 0;  ///< gradient-norm clipping threshold; 0 disables
 
   /// Throws `aida::invalid_options` naming the field and its value.
@@ -199,13 +202,19 @@ class adam {
   void for_each_state(F&& f) {
     for (std::size_t i = 0; i < moments_.size(); ++i) f(std::string_view(names_[i]), moments_[i]);
   }
+  /// Calls `f(name, const tensor&)` for each state tensor.
   template <class F>
   void for_each_state(F&& f) const {
     for (std::size_t i = 0; i < moments_.size(); ++i) f(std::string_view(names_[i]), moments_[i]);
   }
+  /// Updates made so far (Adam's t), writable so that a checkpoint can restore it
+  /// (`OptimizerState`).
   std::uint64_t& step_count() noexcept { return steps_; }
+  /// Updates made so far.
   [[nodiscard]] std::uint64_t step_count() const noexcept { return steps_; }
+  /// The options in force.
   [[nodiscard]] const adam_options& options() const noexcept { return opt_; }
+  /// The options, to change between steps (each step validates them).
   adam_options& options() noexcept { return opt_; }
 
  private:
@@ -220,8 +229,8 @@ class adam {
 /// so it cannot throw.
 template <class Params, class Opt>
 struct learner_snapshot {
-  Params parameters;
-  Opt optimizer;
+  Params parameters;  ///< the saved parameters
+  Opt optimizer;      ///< the saved optimiser, with its state
 
   /// Moves the saved state into `params` and `opt`.
   void move_into(Params& params, Opt& opt) noexcept {

@@ -40,16 +40,17 @@ using tensor = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 
 /// A trainable parameter: its value and the gradient accumulated by the backward pass.
 struct parameter {
-  tensor value;
-  tensor grad;
+  tensor value;  ///< the parameter's value
+  tensor grad;   ///< its gradient, the same shape
 
   parameter() = default;
+  /// A `rows` × `cols` parameter of zeros, with a zero gradient.
   parameter(Eigen::Index rows, Eigen::Index cols)
       : value(tensor::Zero(rows, cols)), grad(tensor::Zero(rows, cols)) {}
 
-  [[nodiscard]] Eigen::Index rows() const noexcept { return value.rows(); }
-  [[nodiscard]] Eigen::Index cols() const noexcept { return value.cols(); }
-  [[nodiscard]] Eigen::Index size() const noexcept { return value.size(); }
+  [[nodiscard]] Eigen::Index rows() const noexcept { return value.rows(); }  ///< rows of `value`
+  [[nodiscard]] Eigen::Index cols() const noexcept { return value.cols(); }  ///< columns of `value`
+  [[nodiscard]] Eigen::Index size() const noexcept { return value.size(); }  ///< rows × columns
 };
 
 namespace detail {

@@ -49,19 +49,27 @@ using const_tensor_map = Eigen::Map<const tensor>;
 class var {
  public:
   var() = default;
+  /// The handle of node `id` of tape `t` (`tape::push` makes them).
   var(tape* t, std::int32_t id) noexcept : tape_(t), id_(id) {}
 
+  /// The tape the node is on; precondition `valid()`.
   [[nodiscard]] tape& owner() const noexcept { return *tape_; }
+  /// The node's index on its tape.
   [[nodiscard]] std::int32_t id() const noexcept { return id_; }
+  /// False for a default-constructed handle, which refers to no node.
   [[nodiscard]] bool valid() const noexcept { return tape_ != nullptr; }
 
+  /// The node itself.
   [[nodiscard]] const node& get() const noexcept;
+  /// Rows of the value.
   [[nodiscard]] Eigen::Index rows() const noexcept;
+  /// Columns of the value.
   [[nodiscard]] Eigen::Index cols() const noexcept;
   /// The value (a view into the tape's arena or into a parameter).
   [[nodiscard]] tensor_map value() const noexcept;
   /// The gradient accumulated by `tape::backward`; precondition `needs_grad()`.
   [[nodiscard]] tensor_map grad() const noexcept;
+  /// True when a gradient flows to this node.
   [[nodiscard]] bool needs_grad() const noexcept;
   /// The value of a 1×1 node.
   [[nodiscard]] float item() const noexcept;
@@ -78,9 +86,12 @@ using backward_fn = void (*)(tape&, const node&);
 /// One recorded operation. Plain data: no owning members, so that the node vector can be
 /// cleared without running destructors and reused without allocating.
 struct node {
-  float* value = nullptr;
+  float* value = nullptr;         ///< the value, `rows` × `cols` row-major floats
   float* grad = nullptr;          ///< null when no gradient flows to this node
+  ///@{
+  /// The shape of the value (and of the gradient).
   std::int32_t rows = 0, cols = 0;
+  ///@}
   backward_fn backward = nullptr; ///< null for leaves
   std::int32_t in[4] = {-1, -1, -1, -1};  ///< input node ids
   float* aux = nullptr;           ///< temporaries saved by the forward pass, in the arena
@@ -89,8 +100,11 @@ struct node {
   std::int64_t extra[2] = {0, 0}; ///< operation-specific integers (steps, offsets)
   float scalar = 0;               ///< operation-specific float
 
+  /// The value as a tensor view.
   [[nodiscard]] tensor_map value_map() const noexcept { return {value, rows, cols}; }
+  /// The gradient as a tensor view; precondition `needs_grad()`.
   [[nodiscard]] tensor_map grad_map() const noexcept { return {grad, rows, cols}; }
+  /// True when a gradient flows to this node.
   [[nodiscard]] bool needs_grad() const noexcept { return grad != nullptr; }
 };
 
@@ -99,16 +113,16 @@ class tape {
  public:
   /// A position to roll back to: everything recorded after it is discarded.
   struct mark_type {
-    std::size_t nodes = 0;
-    std::size_t block = 0;
-    std::size_t offset = 0;
+    std::size_t nodes = 0;   ///< nodes recorded
+    std::size_t block = 0;   ///< the arena's current block
+    std::size_t offset = 0;  ///< bytes used in that block
   };
 
   tape() = default;
   tape(const tape&) = delete;
   tape& operator=(const tape&) = delete;
-  tape(tape&&) noexcept = default;
-  tape& operator=(tape&&) noexcept = default;
+  tape(tape&&) noexcept = default;                 ///< takes the other tape's nodes and arena
+  tape& operator=(tape&&) noexcept = default;      ///< takes the other tape's nodes and arena
 
   /// This thread's tape. Models use it for their scratch work; each thread has its own.
   static tape& local() {
@@ -116,6 +130,7 @@ class tape {
     return t;
   }
 
+  /// The current position, for `rollback`.
   [[nodiscard]] mark_type mark() const noexcept { return {nodes_.size(), block_, offset_}; }
 
   /// Discards every node recorded after `m` and releases their arena memory for reuse.
@@ -230,7 +245,9 @@ class tape {
     return {this, static_cast<std::int32_t>(nodes_.size() - 1)};
   }
 
+  /// Node `id`; precondition: recorded and not rolled back.
   [[nodiscard]] const node& at(std::int32_t id) const noexcept { return nodes_[static_cast<std::size_t>(id)]; }
+  /// Node `id`, mutable.
   [[nodiscard]] node& at(std::int32_t id) noexcept { return nodes_[static_cast<std::size_t>(id)]; }
 
   /// Reverse sweep from `loss` (a 1×1 node): sets d loss / d loss = 1 and calls each
@@ -284,6 +301,7 @@ class tape {
 /// the tape as it found it (also when it throws).
 class tape_scope {
  public:
+  /// Marks `t`.
   explicit tape_scope(tape& t) noexcept : t_(t), m_(t.mark()) {}
   tape_scope(const tape_scope&) = delete;
   tape_scope& operator=(const tape_scope&) = delete;

@@ -42,17 +42,18 @@ struct transformer_adversary_config {
   std::size_t width = 32;                   ///< the adversary's own state width
   std::size_t heads = 2;                    ///< attention heads (must divide `width`)
   std::size_t layers = 1;                   ///< its own encoder layers
-  std::size_t feed_forward = 64;
+  std::size_t feed_forward = 64;            ///< hidden width of its feed-forward blocks
   std::size_t max_question_length = 256;    ///< positions of its encoder
   std::size_t model_output_size = 64;       ///< width of ML's states (`transformer_model::output_size()`)
   std::size_t mlp_hidden = 64;              ///< hidden width of the MLP head
   /// The MLP's output is multiplied by this, so that scores of the size of typical losses
   /// (tens of nats) are within a few Adam steps of the initial ones.
   float output_scale = 10.0f;
-  float learning_rate = 1e-3f;
-  float clip = 1.0f;
-  std::uint64_t seed = 0;
+  float learning_rate = 1e-3f;              ///< Adam's step size
+  float clip = 1.0f;                        ///< gradient-norm clipping threshold (0: none)
+  std::uint64_t seed = 0;                   ///< initialisation of the parameters
 
+  /// Throws `config_error` naming the field when the configuration cannot work.
   void validate() const {
     auto fail = [](const std::string& what) { throw config_error("aida::nn::transformer_adversary_config: " + what); };
     (void)vocabulary(charset);
@@ -86,9 +87,12 @@ struct transformer_adversary_params {
 /// Adv: see the file comment.
 class transformer_adversary {
  public:
+  /// Questions are strings.
   using question_type = std::string;
+  /// What `train_step` trains on.
   using target_type = adversary_target<std::string, encoder_states>;
 
+  /// Validates `cfg` and initialises the parameters from `cfg.seed`.
   explicit transformer_adversary(transformer_adversary_config cfg = {})
       : cfg_((cfg.validate(), std::move(cfg))), vocab_(cfg_.charset) {
     sampler rng(cfg_.seed);
@@ -105,15 +109,21 @@ class transformer_adversary {
     opt_ = adam(params_, adam_options{.learning_rate = cfg_.learning_rate, .clip_norm = cfg_.clip});
   }
 
+  /// The configuration it was built with.
   [[nodiscard]] const transformer_adversary_config& config() const noexcept { return cfg_; }
+  /// The reflected parameters (for checkpoints, counting, inspection).
   transformer_adversary_params& parameters() noexcept { return params_; }
+  /// The parameters, read-only.
   [[nodiscard]] const transformer_adversary_params& parameters() const noexcept { return params_; }
+  /// The Adam optimiser with its state (for checkpoints).
   adam& optimizer() noexcept { return opt_; }
+  /// The optimiser, read-only.
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
   /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
   /// takes one before each step's updates, to undo them if the step fails).
   using snapshot_type = learner_snapshot<transformer_adversary_params, adam>;
+  /// Takes the snapshot described above.
   [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
   /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }

@@ -47,6 +47,7 @@ inline layer_norm_params make_layer_norm(Eigen::Index dim) {
   return p;
 }
 
+/// Layer normalisation of the rows of `x`, on tape `t`, with parameter gradients when `train`.
 inline var layer_norm(tape& t, layer_norm_params& p, var x, bool train) {
   return layer_norm(x, bind(t, p.gain, train), bind(t, p.bias, train));
 }
@@ -59,6 +60,7 @@ struct attention_params {
                            (linear_params, output));
 };
 
+/// Four [dim, dim] projections, initialised as by `make_linear`.
 inline attention_params make_attention(Eigen::Index dim, sampler& rng) {
   return {make_linear(dim, dim, rng), make_linear(dim, dim, rng), make_linear(dim, dim, rng),
           make_linear(dim, dim, rng)};
@@ -81,10 +83,12 @@ struct feed_forward_params {
   BOOST_HANA_DEFINE_STRUCT(feed_forward_params, (linear_params, in), (linear_params, out));
 };
 
+/// A block `dim` → `hidden` → `dim`, initialised as by `make_linear`.
 inline feed_forward_params make_feed_forward(Eigen::Index dim, Eigen::Index hidden, sampler& rng) {
   return {make_linear(dim, hidden, rng), make_linear(hidden, dim, rng)};
 }
 
+/// The block on the rows of `x`, on tape `t`, with parameter gradients when `train`.
 inline var feed_forward(tape& t, feed_forward_params& p, var x, bool train) {
   return linear(t, p.out, gelu(linear(t, p.in, x, train)), train);
 }
@@ -97,6 +101,8 @@ struct encoder_layer_params {
                            (layer_norm_params, norm2), (feed_forward_params, ff));
 };
 
+/// An encoder layer of width `dim` with a feed-forward block of width `ff`: identity
+/// normalisations, attention and feed-forward initialised as by `make_linear`.
 inline encoder_layer_params make_encoder_layer(Eigen::Index dim, Eigen::Index ff, sampler& rng) {
   encoder_layer_params p;
   p.norm1 = make_layer_norm(dim);
@@ -106,6 +112,8 @@ inline encoder_layer_params make_encoder_layer(Eigen::Index dim, Eigen::Index ff
   return p;
 }
 
+/// The layer on `x` (sequences of `lengths[b]` real positions each, batch-major), with
+/// `heads` attention heads, on tape `t`, with parameter gradients when `train`.
 inline var encoder_layer(tape& t, encoder_layer_params& p, var x, std::int32_t heads,
                          std::span<const std::int32_t> lengths, bool train) {
   const var a = layer_norm(t, p.norm1, x, train);
@@ -121,6 +129,8 @@ struct decoder_layer_params {
                            (feed_forward_params, ff));
 };
 
+/// A decoder layer of width `dim` with a feed-forward block of width `ff`, initialised as
+/// `make_encoder_layer`'s.
 inline decoder_layer_params make_decoder_layer(Eigen::Index dim, Eigen::Index ff, sampler& rng) {
   decoder_layer_params p;
   p.norm1 = make_layer_norm(dim);
@@ -158,8 +168,11 @@ inline transformer_encoder_params make_transformer_encoder(Eigen::Index symbols,
 /// `width` positions (at least 1, so that an empty string still has a row), and each
 /// string's length.
 struct padded_batch {
+  ///@{
+  /// `ids` and `positions`: [count · width], batch-major; `lengths`: [count].
   std::vector<std::int32_t> ids, positions, lengths;
-  std::int32_t width = 1;
+  ///@}
+  std::int32_t width = 1;  ///< positions per string: the longest length, at least 1
 };
 
 /// Lays out `count` strings `get(i)` (already checked against `vocab` and the positions);

@@ -52,8 +52,8 @@ struct transformer_config {
   std::string charset = printable_ascii();  ///< characters of questions and answers
   std::size_t width = 64;                   ///< d_model: embedding and state width
   std::size_t heads = 4;                    ///< attention heads (must divide `width`)
-  std::size_t encoder_layers = 2;
-  std::size_t decoder_layers = 2;
+  std::size_t encoder_layers = 2;           ///< layers of the encoder
+  std::size_t decoder_layers = 2;           ///< layers of the decoder
   std::size_t feed_forward = 256;           ///< hidden width of the feed-forward blocks
   std::size_t max_question_length = 256;    ///< positions of the encoder
   std::size_t max_answer_length = 32;       ///< positions of the decoder (and the decoding limit)
@@ -62,6 +62,7 @@ struct transformer_config {
   float temperature = 1.0f;                 ///< temperature of `sample`
   std::uint64_t seed = 0;                   ///< initialisation of the parameters
 
+  /// Throws `config_error` naming the field when the configuration cannot work.
   void validate() const {
     auto fail = [](const std::string& what) { throw config_error("aida::nn::transformer_config: " + what); };
     (void)vocabulary(charset);
@@ -91,8 +92,9 @@ struct transformer_config {
 /// ML's output for one question: the encoder's final states, one row per character
 /// ([length, width]).
 struct encoder_states {
-  tensor value;
+  tensor value;  ///< the states, [length, width]
 
+  /// Equal when the shapes and all the values are.
   friend bool operator==(const encoder_states& a, const encoder_states& b) {
     return a.value.rows() == b.value.rows() && a.value.cols() == b.value.cols() && a.value == b.value;
   }
@@ -115,9 +117,13 @@ struct transformer_params {
 /// ML: see the file comment.
 class transformer_model {
  public:
+  /// Questions are strings.
   using question_type = std::string;
+  /// So are answers.
   using answer_type = std::string;
+  /// ML's output for a question (`predict`), which the adversary scores.
   using output_type = encoder_states;
+  /// What `train_step` trains on.
   using target_type = model_target<std::string, std::string>;
 
   /// Validates `cfg` and initialises the parameters from `cfg.seed`.
@@ -138,19 +144,26 @@ class transformer_model {
     opt_ = adam(params_, adam_options{.learning_rate = cfg_.learning_rate, .clip_norm = cfg_.clip});
   }
 
+  /// The configuration it was built with.
   [[nodiscard]] const transformer_config& config() const noexcept { return cfg_; }
+  /// The vocabulary of `config().charset`.
   [[nodiscard]] const vocabulary& vocab() const noexcept { return vocab_; }
   /// The width of the rows of the states `predict` returns.
   [[nodiscard]] std::size_t output_size() const noexcept { return cfg_.width; }
 
+  /// The reflected parameters (for checkpoints, counting, inspection).
   transformer_params& parameters() noexcept { return params_; }
+  /// The parameters, read-only.
   [[nodiscard]] const transformer_params& parameters() const noexcept { return params_; }
+  /// The Adam optimiser with its state (for checkpoints).
   adam& optimizer() noexcept { return opt_; }
+  /// The optimiser, read-only.
   [[nodiscard]] const adam& optimizer() const noexcept { return opt_; }
 
   /// A copy of the parameters and the optimiser's state (`aida::Restorable`: `aida::train`
   /// takes one before each step's updates, to undo them if the step fails).
   using snapshot_type = learner_snapshot<transformer_params, adam>;
+  /// Takes the snapshot described above.
   [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
   /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }

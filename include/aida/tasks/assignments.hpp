@@ -112,10 +112,14 @@ inline unsigned value_of(const parsed& p, char v) {
 /// earlier variable; f's table is random. At d = 0 a constant is asked.
 class assignments_generator {
  public:
+  /// The generator of difficulty `difficulty`; throws `invalid_options` outside the task's
+  /// range.
   explicit assignments_generator(int difficulty);
 
+  /// The difficulty of its questions.
   [[nodiscard]] int difficulty() const noexcept { return difficulty_; }
 
+  /// A question, drawn with `rng`.
   template <Sampler S>
   std::string next(S& rng) const;
 
@@ -130,6 +134,7 @@ class assignments_generator {
 /// naming `q` when `q` is not a question of the task.
 class assignments_overseer : public detail::overseer_base<assignments_overseer, detail::assignments::name, &detail::assignments::parse> {
  public:
+  /// `H_fan_out(q)`: see the class comment.
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto p = detail::assignments::parse(q);
     const auto& d = p.of(p.query);
@@ -137,6 +142,7 @@ class assignments_overseer : public detail::overseer_base<assignments_overseer, 
     return move_type::split(asking(q, d.y), asking(q, d.z));
   }
 
+  /// `H_fan_in(q, s1, s2)`: see the class comment.
   [[nodiscard]] move_type fan_in(const std::string& q, const subanswer_type& s1, const subanswer_type& s2) const {
     const auto p = detail::assignments::parse(q);
     const auto& d = p.of(p.query);
@@ -165,12 +171,14 @@ struct assignments_task {
   static constexpr int default_difficulty = 3;  ///< three definitions deep
   static constexpr int max_difficulty = 5;      ///< 2 constants and 5 definitions
 
+  /// The task's name, `"assignments"`.
   [[nodiscard]] static constexpr std::string_view name() noexcept { return detail::assignments::name; }
 
   /// Questions `difficulty` definitions deep; throws `invalid_options` outside the offered range.
   [[nodiscard]] assignments_generator generator(int difficulty = default_difficulty) const {
     return assignments_generator(difficulty);
   }
+  /// The task's overseer H.
   [[nodiscard]] assignments_overseer overseer() const noexcept { return {}; }
   /// The codec, writing subquestions without the context they share with their question.
   [[nodiscard]] string_codec codec() const { return string_codec::with_context(':'); }

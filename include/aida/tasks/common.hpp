@@ -57,8 +57,8 @@ inline const std::string codec_charset = string_codec{}.alphabet();
 
 /// The result of an evaluation: how many answers matched the ground truth.
 struct evaluation {
-  std::size_t correct = 0;
-  std::size_t total = 0;
+  std::size_t correct = 0;  ///< answers equal to the ground truth
+  std::size_t total = 0;    ///< questions evaluated
   /// Fraction correct; 0 for an empty set.
   [[nodiscard]] double accuracy() const noexcept {
     return total == 0 ? 0.0 : static_cast<double>(correct) / static_cast<double>(total);
@@ -82,6 +82,7 @@ class evaluator {
   [[nodiscard]] const std::string& task() const noexcept { return task_; }
   /// The held-out questions, in order.
   [[nodiscard]] const std::vector<std::string>& questions() const noexcept { return questions_; }
+  /// Number of held-out questions.
   [[nodiscard]] std::size_t size() const noexcept { return questions_.size(); }
   /// The ground truth of question `i`, for reports (and for a supervised baseline, which
   /// must say so by calling `reveal_for_supervised_baseline()`).
@@ -168,9 +169,11 @@ std::vector<std::vector<std::string>> disjoint_question_sets(Src& source, std::s
 template <class Src>
 class excluding_source {
  public:
+  /// Draws from `source` (a copy), never giving a question of `excluded`.
   excluding_source(Src source, std::unordered_set<std::string> excluded, std::size_t max_redraws = 10'000)
       : source_(std::move(source)), excluded_(std::move(excluded)), max_redraws_(max_redraws) {}
 
+  /// The next question of `source` that is not excluded, drawn with `rng`.
   template <Sampler S>
   std::string next(S& rng) {
     for (std::size_t tries = 0; tries < max_redraws_; ++tries) {
@@ -184,6 +187,7 @@ class excluding_source {
 
   /// Questions drawn from the underlying source, redraws included.
   [[nodiscard]] std::size_t draws() const noexcept { return draws_; }
+  /// The excluded questions.
   [[nodiscard]] const std::unordered_set<std::string>& excluded() const noexcept { return excluded_; }
 
  private:

@@ -101,10 +101,14 @@ inline std::pair<std::string, std::string> round(std::string_view sigma, unsigne
 /// uniform on [2^(d−1), 2^d − 1] (d = 1 gives k = 1, a primitive question).
 class permutation_generator {
  public:
+  /// The generator of difficulty `difficulty`; throws `invalid_options` outside the task's
+  /// range.
   explicit permutation_generator(int difficulty);
 
+  /// The difficulty of its questions.
   [[nodiscard]] int difficulty() const noexcept { return difficulty_; }
 
+  /// A question, drawn with `rng`.
   template <Sampler S>
   std::string next(S& rng) const;
 
@@ -120,12 +124,14 @@ class permutation_generator {
 /// question of the task.
 class permutation_overseer : public detail::overseer_base<permutation_overseer, detail::permutation::name, &detail::permutation::parse> {
  public:
+  /// `H_fan_out(q)`: see the class comment.
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto p = detail::permutation::parse(q);
     if (p.k <= 1) return primitive(p);
     return first_round(p);
   }
 
+  /// `H_fan_in(q, s1, s2)`: see the class comment.
   [[nodiscard]] move_type fan_in(const std::string& q, const subanswer_type& s1, const subanswer_type& s2) const {
     using detail::permutation::round;
     const auto p = detail::permutation::parse(q);
@@ -168,6 +174,7 @@ struct permutation_task {
   static constexpr int default_difficulty = 4;  ///< k in [8, 15]
   static constexpr int max_difficulty = 5;      ///< k in [16, 31]
 
+  /// The task's name, `"permutation"`.
   [[nodiscard]] static constexpr std::string_view name() noexcept { return detail::permutation::name; }
 
   /// Questions with a power of `difficulty` binary digits; throws `invalid_options` outside
@@ -175,6 +182,7 @@ struct permutation_task {
   [[nodiscard]] permutation_generator generator(int difficulty = default_difficulty) const {
     return permutation_generator(difficulty);
   }
+  /// The task's overseer H.
   [[nodiscard]] permutation_overseer overseer() const noexcept { return {}; }
   /// The codec, writing subquestions without the context they share with their question.
   [[nodiscard]] string_codec codec() const { return string_codec::with_context(':'); }

@@ -46,10 +46,14 @@ inline unsigned digit_sum(std::string_view digits) noexcept {
 /// Questions of `sum` at difficulty d: d random digits.
 class sum_generator {
  public:
+  /// The generator of difficulty `difficulty`; throws `invalid_options` outside the task's
+  /// range.
   explicit sum_generator(int difficulty);
 
+  /// The difficulty of its questions.
   [[nodiscard]] int difficulty() const noexcept { return difficulty_; }
 
+  /// A question, drawn with `rng`.
   template <Sampler S>
   std::string next(S& rng) const {
     std::string q(static_cast<std::size_t>(difficulty_), '0');
@@ -73,12 +77,14 @@ class sum_generator {
 /// Every member throws `malformed_question` naming `q` when `q` is not a list of digits.
 class sum_overseer : public detail::overseer_base<sum_overseer, detail::sum::name, &detail::sum::parse> {
  public:
+  /// `H_fan_out(q)`: see the class comment.
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto d = detail::sum::parse(q);
     if (d.size() == 1) return move_type::answer(std::string(d));
     return halves(d);
   }
 
+  /// `H_fan_in(q, s1, s2)`: see the class comment.
   [[nodiscard]] move_type fan_in(const std::string& q, const subanswer_type& s1, const subanswer_type& s2) const {
     const auto d = detail::sum::parse(q);
     if (d.size() == 1) return move_type::answer(std::string(d));
@@ -101,13 +107,16 @@ class sum_overseer : public detail::overseer_base<sum_overseer, detail::sum::nam
 struct sum_task {
   static constexpr int min_difficulty = 1;      ///< one digit: a primitive question
   static constexpr int default_difficulty = 8;  ///< eight digits
-  static constexpr int max_difficulty = 16;
+  static constexpr int max_difficulty = 16;     ///< sixteen digits
 
+  /// The task's name, `"sum"`.
   [[nodiscard]] static constexpr std::string_view name() noexcept { return detail::sum::name; }
 
   /// Questions of `difficulty` digits; throws `invalid_options` outside the offered range.
   [[nodiscard]] sum_generator generator(int difficulty = default_difficulty) const { return sum_generator(difficulty); }
+  /// The task's overseer H.
   [[nodiscard]] sum_overseer overseer() const noexcept { return {}; }
+  /// The task's codec: the default `string_codec`.
   [[nodiscard]] string_codec codec() const noexcept { return {}; }
 
   /// Ground truth for `questions`, computed here and held only by the evaluator. Throws

@@ -93,10 +93,14 @@ inline unsigned matching_sum(const parsed& p) noexcept {
 /// wildcards at random positions (the other positions random letters).
 class wildcard_generator {
  public:
+  /// The generator of difficulty `difficulty`; throws `invalid_options` outside the task's
+  /// range.
   explicit wildcard_generator(int difficulty);
 
+  /// The difficulty of its questions.
   [[nodiscard]] int difficulty() const noexcept { return difficulty_; }
 
+  /// A question, drawn with `rng`.
   template <Sampler S>
   std::string next(S& rng) const;
 
@@ -111,12 +115,14 @@ class wildcard_generator {
 /// `malformed_question` naming `q` when `q` is not a question of the task.
 class wildcard_overseer : public detail::overseer_base<wildcard_overseer, detail::wildcard::name, &detail::wildcard::parse> {
  public:
+  /// `H_fan_out(q)`: see the class comment.
   [[nodiscard]] move_type fan_out(const std::string& q) const {
     const auto p = detail::wildcard::parse(q);
     if (p.pattern.find('*') == std::string_view::npos) return lookup(p);
     return split(q);
   }
 
+  /// `H_fan_in(q, s1, s2)`: see the class comment.
   [[nodiscard]] move_type fan_in(const std::string& q, const subanswer_type& s1, const subanswer_type& s2) const {
     const auto p = detail::wildcard::parse(q);
     if (p.pattern.find('*') == std::string_view::npos) return lookup(p);
@@ -154,15 +160,17 @@ struct wildcard_task {
   static constexpr std::size_t key_length = 3;  ///< letters per key, and the pattern's length
   static constexpr std::size_t entries = 4;     ///< entries per question, of the 8 possible keys
   static constexpr int min_difficulty = 0;      ///< no wildcard: a primitive question
-  static constexpr int default_difficulty = 2;
+  static constexpr int default_difficulty = 2;  ///< two wildcards
   static constexpr int max_difficulty = static_cast<int>(key_length);  ///< every position a wildcard
 
+  /// The task's name, `"wildcard"`.
   [[nodiscard]] static constexpr std::string_view name() noexcept { return detail::wildcard::name; }
 
   /// Questions with `difficulty` wildcards; throws `invalid_options` outside the offered range.
   [[nodiscard]] wildcard_generator generator(int difficulty = default_difficulty) const {
     return wildcard_generator(difficulty);
   }
+  /// The task's overseer H.
   [[nodiscard]] wildcard_overseer overseer() const noexcept { return {}; }
   /// The codec, writing subquestions without the context they share with their question.
   [[nodiscard]] string_codec codec() const { return string_codec::with_context(':'); }
