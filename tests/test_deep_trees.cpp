@@ -7,10 +7,12 @@
 // trees below were taken from the recursive version.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -66,6 +68,7 @@ struct chain_overseer {
 struct chain_model : scripted_model {
   aida::string_codec codec;
   Q wrong;
+  std::map<Q, move_t> fan_outs;  ///< moves other than H's, by question
 
   template <aida::Sampler S>
   A sample(const scripted_output& o, S&) {
@@ -79,6 +82,8 @@ struct chain_model : scripted_model {
 
  private:
   A respond(const Q& q) const {
+    if (!q.empty() && q[0] == '^')
+      if (const auto it = fan_outs.find(q.substr(1)); it != fan_outs.end()) return codec.encode(it->second);
     if (const auto m = move(q)) return codec.encode(*m);
     return q == wrong ? "wrong" : chain_rules::answer(q);
   }
@@ -111,7 +116,7 @@ struct first_only {
 struct chain_world {
   call_log log;
   chain_overseer h;
-  chain_model ml{{&log, {}, {}, {}, std::log(0.5), {}, false, {}, {}}, {}, {}};
+  chain_model ml{{&log, {}, {}, {}, std::log(0.5), {}, false, {}, {}}, {}, {}, {}};
   scripted_adversary adv{&log, {}, 0.0, {}};
   aida::string_codec codec;
 };
@@ -180,6 +185,78 @@ TEST(DeepTrees, AmplifyWithThePrimedOverseerWalksAChain100000Deep) {
   EXPECT_GT(ep.counts.deferred.fan_out, deep / 2);
   EXPECT_GT(ep.counts.overseer.fan_out, deep / 4);
   EXPECT_EQ(ep.counts.fallbacks.malformed_moves, 0u);
+}
+
+/// The chain's overseer with moves of its own at some questions, and fan-outs it reports as
+/// a model's (as H′ does when it defers to ML).
+struct twisted_overseer {
+  std::map<Q, move_t> fan_outs;
+  std::vector<Q> by_model;
+  A answer(const Q& q) { return chain_rules::answer(q); }
+  move_t fan_out(const Q& q) {
+    const auto it = fan_outs.find(q);
+    return it != fan_outs.end() ? it->second : chain_rules::fan_out(q);
+  }
+  move_t fan_in(const Q& q, const sub_t& s1, const sub_t& s2) { return chain_overseer{}.fan_in(q, s1, s2); }
+  template <aida::Sampler R>
+  A answer(const Q& q, aida::overseer_context<R>&) { return answer(q); }
+  template <aida::Sampler R>
+  move_t fan_out(const Q& q, aida::overseer_context<R>& ctx) {
+    if (std::find(by_model.begin(), by_model.end(), q) != by_model.end()) ctx.by = aida::producer::model;
+    return fan_out(q);
+  }
+  template <aida::Sampler R>
+  move_t fan_in(const Q& q, const sub_t& s1, const sub_t& s2, aida::overseer_context<R>&) { return fan_in(q, s1, s2); }
+};
+
+// Spec §8 deep in a chain (where the path's questions are looked up in a hash map, not
+// walked): a split that repeats an ancestor 50,000 levels up is the overseer's error, named;
+// unless a model's split lies between the two, which makes it the model's malformed move.
+TEST(DeepTrees, ARepeatDeepInTheChainIsFoundAndBlamedOnItsMaker) {
+  const std::size_t at = deep / 2;
+  auto amplify = [&](twisted_overseer& h) {
+    chain_world w;
+    aida::sampler rng(aida_test::seed());
+    return aida::amplify(d(0), h, w.ml, w.adv, w.codec, first_only{}, rng, {.max_depth = deep});
+  };
+  auto message = [&](twisted_overseer& h) -> std::string {
+    try {
+      (void)amplify(h);
+    } catch (const aida::overseer_error& e) {
+      return e.what();
+    }
+    return "no overseer_error";
+  };
+  {
+    twisted_overseer h{{{d(at), move_t::split(d(at + 1), d(7))}}, {}};
+    EXPECT_NE(message(h).find("question \"" + d(at) + "\" into a subquestion that repeats its ancestor \"d7\""),
+              std::string::npos)
+        << message(h);
+  }
+  {
+    twisted_overseer h{{{d(at), move_t::split(d(at), t(at))}}, {}};
+    EXPECT_NE(message(h).find("repeats the question itself"), std::string::npos) << message(h);
+  }
+  {  // d10's split (d11, t10) is the model's; below it, H's split back into d11 is H's own cycle
+    twisted_overseer h{{{d(at), move_t::split(d(at + 1), d(11))}}, {d(10)}};
+    EXPECT_NE(message(h).find("its ancestor \"d11\""), std::string::npos) << message(h);
+  }
+  {  // ... but back into d5, above the model's split, it is the model's doing
+    twisted_overseer h{{{d(at), move_t::split(d(at + 1), d(5))}}, {d(10)}};
+    const auto ep = amplify(h);
+    EXPECT_EQ(ep.counts.fallbacks.malformed_moves, 1u);
+    EXPECT_EQ(ep.nodes[at].end, aida::node_end::malformed_move);
+    EXPECT_EQ(ep.counts.depth_reached, at);
+  }
+  {  // ML's own repeat in its unfolded tree is a malformed move, and the chain ends there
+    chain_world w;
+    w.ml.fan_outs.emplace(d(at), move_t::split(d(at + 1), d(3)));
+    aida::sampler rng(aida_test::seed());
+    const auto tree = aida::unfold(d(0), w.ml, w.adv, w.codec, deep, rng);
+    EXPECT_EQ(tree.counts.fallbacks.malformed_moves, 1u);
+    EXPECT_EQ(tree.nodes[at].end, aida::node_end::malformed_move);
+    EXPECT_EQ(tree.counts.depth_reached, at);
+  }
 }
 
 // ---- distill ----------------------------------------------------------------------------
