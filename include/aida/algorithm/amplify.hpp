@@ -55,12 +55,12 @@ void predict_pair(M& ml, const Split<Q>& s, std::optional<O>& first, std::option
 /// Spec §2 is a recursion: step 4 runs amplification on a subquestion. A call per tree level
 /// would put the tree's depth on the call stack, which the user's overseer decides (a chain
 /// of a few thousand levels overflowed it); instead each node on the path from the root has
-/// a frame (`episode::scratch_path`) that says where its step is, and its ML outputs and
-/// Adv score sit in `scratch_outputs` (three per frame: the node's own, from its parent's
-/// step 3, and the two subquestions' of its current round) and `scratch_scores`. The loop in
-/// `run` advances the deepest frame; a recursion pushes a frame, a finished node pops its
-/// own and hands its answer to its parent. The calls to H, ML and Adv and the sampler's
-/// draws come in the order of the recursion.
+/// a frame (in `episode::scratch_path`) that says where its step is and holds ML's outputs
+/// and Adv's score: for the node's question, from its parent's step 3, and for the
+/// subquestions of its current round. The loop in `run` advances the deepest frame; a
+/// recursion pushes a frame, a finished node pops its own and hands its answer to its
+/// parent. The calls to H, ML and Adv and the sampler's draws come in the order of the
+/// recursion.
 template <class Ep, class H, class M, class V, class C, class P, class S>
 class amplifier {
   using Q = typename Ep::question_type;
@@ -97,7 +97,8 @@ class amplifier {
   /// target reuses them.
   void open(const Q& q, std::size_t parent, std::optional<O> known, double known_score) {
     const std::size_t n = ep_.nodes.size();
-    const std::size_t depth = parent == no_node ? 0 : ep_.nodes[parent].depth + 1;
+    const std::size_t k = path_.size();
+    const std::size_t depth = k;  // the frame at index k is the node at depth k
     {
       tree_node<Q, A> node;
       node.question = q;
@@ -108,18 +109,18 @@ class amplifier {
     ++ep_.counts.nodes;
     ep_.counts.depth_reached = std::max(ep_.counts.depth_reached, depth);
 
-    path_frame f;
-    f.node = n;
-    f.step = next_round;
-    if (!path_.empty())
-      f.model_splits = path_.back().model_splits + (path_.back().split_by == producer::model ? 1 : 0);
-    path_.push_back(f);
-    outputs_.push_back(std::move(known));
-    outputs_.emplace_back();
-    outputs_.emplace_back();
-    own_score_.push_back(known_score);
-    on_path_.push(ep_.nodes, n, path_.size());
-    const std::size_t k = path_.size() - 1;
+    {
+      path_frame<O>& f = path_.push();
+      f.node = n;
+      f.step = next_round;
+      f.output = std::move(known);
+      f.score = known_score;
+      if (k > 0) {
+        const path_frame<O>& up = path_[k - 1];
+        f.model_splits = up.model_splits + (up.split_by == producer::model ? 1 : 0);
+      }
+    }
+    on_path_.push(ep_.nodes, n, k + 1);
 
     if (depth >= opt_.max_depth) {  // spec §8: answered by H(Q), one call
       if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
@@ -129,12 +130,13 @@ class amplifier {
     if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
 
     // Step 2: m ← H_fan_out(Q).
-    const Q& question = ep_.nodes[n].question;
+    tree_node<Q, A>& node = ep_.nodes[n];  // valid here: nothing is pushed on the nodes
+    const Q& question = node.question;
     overseer_context<S> ctx{rng_, ep_.counts};
     Move<Q, A> m = call_fan_out(h_, question, ctx);
     tally(ctx.by).fan_out += 1;
-    ep_.nodes[n].fan_out = m;
-    ep_.nodes[n].fan_out_by = ctx.by;
+    node.fan_out = m;
+    node.fan_out_by = ctx.by;
     // A repeating split is checked before it is recorded: a model move through H′ that
     // repeats must not become a training target.
     if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);
@@ -145,15 +147,17 @@ class amplifier {
   /// Node k's move is made: step 6 if it is an answer; otherwise a new round (step 3, and
   /// the policy's choice of step 4), unless the round limit answers it.
   void start_round(std::size_t k) {
-    const std::size_t n = path_[k].node;
-    const std::size_t last = path_[k].round;
-    const Move<Q, A>& m = last == no_node ? *ep_.nodes[n].fan_out : *ep_.rounds[last].move;
-    const producer by = last == no_node ? ep_.nodes[n].fan_out_by : ep_.rounds[last].move_by;
+    // References into the path and the nodes stay valid here: nothing is pushed on them.
+    path_frame<O>& f = path_[k];
+    tree_node<Q, A>& node = ep_.nodes[f.node];
+    const std::size_t last = f.round;
+    const Move<Q, A>& m = last == no_node ? *node.fan_out : *ep_.rounds[last].move;
+    const producer by = last == no_node ? node.fan_out_by : ep_.rounds[last].move_by;
     if (!m.is_split()) {  // step 6
-      const node_end end = ep_.nodes[n].round_count == 0 ? node_end::fan_out_answer : node_end::fan_in_answer;
+      const node_end end = node.round_count == 0 ? node_end::fan_out_answer : node_end::fan_in_answer;
       return finish(k, m.get_answer(), by, end, true);
     }
-    if (ep_.nodes[n].round_count == opt_.max_rounds) {  // spec §8: answered by H(Q)
+    if (node.round_count == opt_.max_rounds) {  // spec §8: answered by H(Q)
       if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
       ++ep_.counts.fallbacks.round_limit;
       return overseer_answer(k, node_end::round_limit);
@@ -161,19 +165,19 @@ class amplifier {
     Split<Q> s = m.get_split();  // before the rounds grow
     const std::size_t r = ep_.rounds.size();
     ep_.rounds.emplace_back();
-    (last == no_node ? ep_.nodes[n].first_round : ep_.rounds[last].next_round) = r;
-    ++ep_.nodes[n].round_count;
+    (last == no_node ? node.first_round : ep_.rounds[last].next_round) = r;
+    ++node.round_count;
     ++ep_.counts.rounds;
-    path_[k].round = r;
-    path_[k].split_by = by;
-    path_[k].next = 0;
-    path_[k].step = subquestions;
+    f.round = r;
+    f.split_by = by;
+    f.next = 0;
+    f.step = subquestions;
 
     auto& round = ep_.rounds[r];
     round.questions = std::move(s);
     // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
-    std::optional<O>& o1 = outputs_[3 * k + 1];
-    std::optional<O>& o2 = outputs_[3 * k + 2];
+    std::optional<O>& o1 = f.sub_outputs[0];
+    std::optional<O>& o2 = f.sub_outputs[1];
     o1.reset();
     o2.reset();
     double scores[2] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
@@ -194,37 +198,36 @@ class amplifier {
   /// Node k is in a round: recurse on the next chosen subquestion (a new frame), or draw the
   /// answer of one not chosen from ML (step 4); when both have answers, step 5.
   void settle_subquestions(std::size_t k) {
-    const std::size_t r = path_[k].round;
-    while (path_[k].next < 2) {
-      const int i = path_[k].next;
-      auto& round = ep_.rounds[r];
+    // References into the path and the rounds stay valid here until a child is opened.
+    path_frame<O>& f = path_[k];
+    auto& round = ep_.rounds[f.round];
+    while (f.next < 2) {
+      const int i = f.next;
       const Q& sq = i == 0 ? round.questions.first : round.questions.second;
-      std::optional<O>& o = outputs_[3 * k + 1 + static_cast<std::size_t>(i)];
+      std::optional<O>& o = f.sub_outputs[i];
       if (round.recursed[i]) {  // the child's answer comes back through `finish`
         std::optional<O> known = std::move(o);
-        return open(sq, path_[k].node, std::move(known), round.scores[i]);
+        return open(sq, f.node, std::move(known), round.scores[i]);
       }
       if (!o) {
         o.emplace(ml_.predict(sq));
         ++ep_.counts.model_calls;
       }
-      ep_.rounds[r].answers[i] = draw(*o);
-      ep_.rounds[r].answered_by[i] = producer::model;
-      ++path_[k].next;
+      round.answers[i] = draw(*o);
+      round.answered_by[i] = producer::model;
+      ++f.next;
     }
     // Step 5: m ← H_fan_in(Q, (SQ1, A1), (SQ2, A2)).
     if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
-    const std::size_t n = path_[k].node;
-    const Q& question = ep_.nodes[n].question;
-    const auto& round = ep_.rounds[r];
+    const Q& question = ep_.nodes[f.node].question;
     const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
     const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
     overseer_context<S> ctx{rng_, ep_.counts};
     Move<Q, A> m = call_fan_in(h_, question, s1, s2, ctx);
     tally(ctx.by).fan_in += 1;
-    ep_.rounds[r].move = m;
-    ep_.rounds[r].move_by = ctx.by;
-    path_[k].step = next_round;
+    round.move = m;
+    round.move_by = ctx.by;
+    f.step = next_round;
     if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);
     record_target(ep_, ml_, adv_, codec_.fan_in_question(question, s1, s2), encode_move(codec_, question, m),
                   target_kind::fan_in, opt_.adversary_loss_form);
@@ -279,26 +282,26 @@ class amplifier {
   /// parent's step 3), its record; its frame leaves the path, and its parent (if any) takes
   /// the answer for the subquestion it recursed on.
   void finish(std::size_t k, A answer, producer by, node_end end, bool target) {
-    const std::size_t n = path_[k].node;
-    std::optional<O> known = std::move(outputs_[3 * k]);
-    const double known_score = own_score_[k];
+    path_frame<O>& f = path_[k];
+    const std::size_t n = f.node;
+    std::optional<O> known = std::move(f.output);
+    const double known_score = f.score;
     on_path_.pop(ep_.nodes, n);
-    path_.pop_back();
-    outputs_.resize(3 * k);
-    own_score_.pop_back();
+    path_.pop();
+    tree_node<Q, A>& node = ep_.nodes[n];
     if (target)
-      record_target(ep_, ml_, adv_, ep_.nodes[n].question, answer, target_kind::answer,
-                    opt_.adversary_loss_form, std::move(known), known_score);
-    auto& node = ep_.nodes[n];
+      record_target(ep_, ml_, adv_, node.question, answer, target_kind::answer, opt_.adversary_loss_form,
+                    std::move(known), known_score);
     node.answer = std::move(answer);
     node.answered_by = by;
     node.end = end;
-    if (path_.empty()) return;
-    path_frame& parent = path_.back();
+    if (k == 0) return;
+    path_frame<O>& parent = path_[k - 1];
     auto& round = ep_.rounds[parent.round];
-    round.answers[parent.next] = *node.answer;
-    round.answered_by[parent.next] = producer::recursion;
-    round.child[parent.next] = n;
+    const int i = parent.next;
+    round.answers[i] = *node.answer;
+    round.answered_by[i] = producer::recursion;
+    round.child[i] = n;
     ++parent.next;
   }
 
@@ -306,7 +309,7 @@ class amplifier {
   /// draw is no training signal, so no target is recorded.
   void model_fallback(std::size_t k, node_end end) {
     if (end == node_end::overseer_budget) ++ep_.counts.fallbacks.overseer_budget;
-    std::optional<O>& own = outputs_[3 * k];
+    std::optional<O>& own = path_[k].output;
     if (!own) {
       own.emplace(ml_.predict(ep_.nodes[path_[k].node].question));
       ++ep_.counts.model_calls;
@@ -333,11 +336,8 @@ class amplifier {
   const P& policy_;
   S& rng_;
   const amplify_options& opt_;
-  // The path and what each of its nodes keeps (see the class comment); their capacity is
-  // kept across episodes by the caller's reuse.
-  std::vector<path_frame>& path_ = ep_.scratch_path;
-  std::vector<std::optional<O>>& outputs_ = ep_.scratch_outputs;
-  std::vector<double>& own_score_ = ep_.scratch_scores;
+  // The path (see the class comment), in the episode's storage, which the caller's reuse keeps.
+  frame_stack<path_frame<O>> path_{ep_.scratch_path};
   path_questions<Q> on_path_;
 };
 

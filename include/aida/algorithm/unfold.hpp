@@ -67,9 +67,9 @@ using unfolded_for = unfolded<codec_question_t<C>, codec_answer_t<C>, model_outp
 namespace detail {
 
 /// ML's tree for a question (spec §7), walked depth first with an explicit stack, as
-/// `amplifier` walks an episode: each node on the path from the root has a frame
-/// (`scratch_path`) and ML's output for its question (`scratch_outputs`, one per frame), so
-/// that the tree's depth is not on the call stack. The calls to ML and Adv and the sampler's
+/// `amplifier` walks an episode: each node on the path from the root has a frame (in
+/// `scratch_path`) with ML's output for its question, so that the tree's depth is not on
+/// the call stack. The calls to ML and Adv and the sampler's
 /// draws come in the order of the recursion (depth first, the first subquestion first).
 template <class T, class M, class V, class C, class S>
 class unfolder {
@@ -119,17 +119,15 @@ class unfolder {
     }
     ++t_.counts.nodes;
     t_.counts.depth_reached = std::max(t_.counts.depth_reached, depth);
-    path_frame f;
+    const std::size_t k = path_.size();
+    path_frame<O>& f = path_.push();
     f.node = n;
     f.step = next_round;
-    path_.push_back(f);
-    own_.emplace_back();
     on_path_.push(t_.nodes, n, path_.size());
-    const std::size_t k = path_.size() - 1;
 
     // Adv(Q, ML(Q)): the score the audit is guided by (spec §7).
     const Q& question = t_.nodes[n].question;
-    const O& own = own_[k].emplace(ml_.predict(question));
+    const O& own = f.output.emplace(ml_.predict(question));
     ++t_.counts.model_calls;
     const double score = static_cast<double>(adv_.score(question, own));
     ++t_.counts.adversary_calls;
@@ -145,7 +143,7 @@ class unfolder {
 
     // m ← ML_fan_out(Q), through the codec (spec §1).
     std::optional<Move<Q, A>> m = ask_move(codec_.fan_out_question(question), n);
-    if (!m) return finish(k, draw(*own_[k]), node_end::malformed_move);
+    if (!m) return finish(k, draw(own), node_end::malformed_move);
     t_.nodes[n].fan_out = std::move(*m);
   }
 
@@ -161,7 +159,7 @@ class unfolder {
     }
     if (t_.nodes[n].round_count == opt_.max_rounds) {
       ++t_.counts.fallbacks.round_limit;
-      return finish(k, draw(*own_[k]), node_end::round_limit);
+      return finish(k, draw(*path_[k].output), node_end::round_limit);
     }
     Split<Q> s = m.get_split();  // before the rounds grow
     const std::size_t r = t_.rounds.size();
@@ -190,7 +188,7 @@ class unfolder {
     const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
     const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
     std::optional<Move<Q, A>> m = ask_move(codec_.fan_in_question(t_.nodes[n].question, s1, s2), n);
-    if (!m) return finish(k, draw(*own_[k]), node_end::malformed_move);
+    if (!m) return finish(k, draw(*path_[k].output), node_end::malformed_move);
     t_.rounds[r].move = std::move(*m);
     path_[k].step = next_round;
   }
@@ -213,13 +211,12 @@ class unfolder {
   void finish(std::size_t k, A answer, node_end end) {
     const std::size_t n = path_[k].node;
     on_path_.pop(t_.nodes, n);
-    path_.pop_back();
-    own_.pop_back();
+    path_.pop();
     auto& node = t_.nodes[n];
     node.answer = std::move(answer);
     node.end = end;
     if (path_.empty()) return;
-    path_frame& parent = path_.back();
+    path_frame<O>& parent = path_.top();
     auto& round = t_.rounds[parent.round];
     round.answers[parent.next] = *node.answer;
     round.answered_by[parent.next] = producer::recursion;
@@ -236,8 +233,7 @@ class unfolder {
   std::size_t max_depth_;
   S& rng_;
   const unfold_options& opt_;
-  std::vector<path_frame>& path_ = t_.scratch_path;
-  std::vector<std::optional<O>>& own_ = t_.scratch_outputs;
+  frame_stack<path_frame<O>> path_{t_.scratch_path};
   path_questions<Q> on_path_;
 };
 

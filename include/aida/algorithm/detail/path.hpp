@@ -16,6 +16,38 @@
 
 namespace aida::detail {
 
+/// The frames of the path from the root to the node being worked on, kept in `storage` (an
+/// episode's `scratch_path`). A frame's slot outlives its node: popping resets it (ML's
+/// outputs are released) and the next push at that depth reuses it, so that walking a tree
+/// costs no allocation once the storage has grown to the tree's depth, and each push or pop
+/// is a few stores. `storage` holds no frames after the walk.
+template <class Frame>
+class frame_stack {
+ public:
+  explicit frame_stack(std::vector<Frame>& storage) : slots_(storage) { slots_.clear(); }
+  ~frame_stack() { slots_.clear(); }
+  frame_stack(const frame_stack&) = delete;
+  frame_stack& operator=(const frame_stack&) = delete;
+
+  /// A new frame on top, with its default values.
+  Frame& push() {
+    if (size_ == slots_.size()) slots_.emplace_back();
+    return slots_[size_++];
+  }
+  /// Removes the top frame, resetting its slot (`Frame::reset`).
+  void pop() noexcept { slots_[--size_].reset(); }
+
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  Frame& operator[](std::size_t k) noexcept { return slots_[k]; }
+  const Frame& operator[](std::size_t k) const noexcept { return slots_[k]; }
+  Frame& top() noexcept { return slots_[size_ - 1]; }
+
+ private:
+  std::vector<Frame>& slots_;
+  std::size_t size_ = 0;
+};
+
 /// Whether `std::hash` can hash questions of type Q.
 template <class Q>
 concept hashable_question = requires(const Q& q) {
