@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <span>
@@ -12,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "aida/algorithm/detail/path.hpp"
 #include "aida/algorithm/detail/record.hpp"
 #include "aida/algorithm/detail/rollback.hpp"
 #include "aida/algorithm/options.hpp"
@@ -34,36 +37,68 @@ constexpr bool policy_uses_scores() {
 /// Predicts ML's outputs for the two subquestions of a round, batched when the model
 /// offers `predict_batch` (an optional member of the Model concept).
 template <class M, class Q, class O>
-void predict_pair(M& ml, const Split<Q>& s, std::optional<O> (&out)[2]) {
+void predict_pair(M& ml, const Split<Q>& s, std::optional<O>& first, std::optional<O>& second) {
   if constexpr (requires(std::span<const Q> qs) { ml.predict_batch(qs); }) {
     const std::array<Q, 2> qs{s.first, s.second};
     auto os = ml.predict_batch(std::span<const Q>(qs));
     if (os.size() != 2) throw error("aida: the model's predict_batch returned a wrong number of outputs");
-    out[0].emplace(std::move(os[0]));
-    out[1].emplace(std::move(os[1]));
+    first.emplace(std::move(os[0]));
+    second.emplace(std::move(os[1]));
   } else {
-    out[0].emplace(ml.predict(s.first));
-    out[1].emplace(ml.predict(s.second));
+    first.emplace(ml.predict(s.first));
+    second.emplace(ml.predict(s.second));
   }
 }
 
+/// One amplification episode (spec §2, §8), walked depth first with an explicit stack.
+///
+/// Spec §2 is a recursion: step 4 runs amplification on a subquestion. A call per tree level
+/// would put the tree's depth on the call stack, which the user's overseer decides (a chain
+/// of a few thousand levels overflowed it); instead each node on the path from the root has
+/// a frame (in `episode::scratch_path`) that says where its step is and holds ML's outputs
+/// and Adv's score: for the node's question, from its parent's step 3, and for the
+/// subquestions of its current round. The loop in `run` advances the deepest frame; a
+/// recursion pushes a frame, a finished node pops its own and hands its answer to its
+/// parent. The calls to H, ML and Adv and the sampler's draws come in the order of the
+/// recursion.
 template <class Ep, class H, class M, class V, class C, class P, class S>
 class amplifier {
   using Q = typename Ep::question_type;
   using A = typename Ep::answer_type;
   using O = typename Ep::output_type;
 
+  /// Where a node's step is (`path_frame::step`).
+  enum : std::uint8_t {
+    next_round,    ///< its fan-out or last fan-in move is made: answer, or start a round
+    subquestions,  ///< in a round: settle subquestion `path_frame::next`, then fan in
+  };
+
  public:
   amplifier(Ep& ep, H& h, M& ml, V& adv, const C& codec, const P& policy, S& rng,
             const amplify_options& opt)
       : ep_(ep), h_(h), ml_(ml), adv_(adv), codec_(codec), policy_(policy), rng_(rng), opt_(opt) {}
 
-  /// Spec §2 steps 2–6 for `q` at `depth`; returns the node's index. `known` and
-  /// `known_score` are ML's output and Adv's score for `q` when the parent computed them in
-  /// its step 3 (NaN score: not computed); the node's answer target reuses them.
-  std::size_t run(const Q& q, std::size_t depth, std::size_t parent, std::optional<O> known = std::nullopt,
-                   double known_score = std::numeric_limits<double>::quiet_NaN()) {
+  /// Spec §2 steps 2–6 for `question` at the root, and for every node below it; returns the
+  /// root's index.
+  std::size_t run(const Q& question) {
+    open(question, no_node, std::nullopt, std::numeric_limits<double>::quiet_NaN());
+    while (!path_.empty()) {
+      const std::size_t k = path_.size() - 1;
+      if (path_[k].step == next_round) start_round(k);
+      else settle_subquestions(k);
+    }
+    return 0;
+  }
+
+ private:
+  /// A new node for `q` below `parent` (spec §2 step 2): its frame, then its fan-out, unless
+  /// a budget answers it first. `known` and `known_score` are ML's output and Adv's score for
+  /// `q` when the parent's step 3 computed them (NaN score: not computed); the node's answer
+  /// target reuses them.
+  void open(const Q& q, std::size_t parent, std::optional<O> known, double known_score) {
     const std::size_t n = ep_.nodes.size();
+    const std::size_t k = path_.size();
+    const std::size_t depth = k;  // the frame at index k is the node at depth k
     {
       tree_node<Q, A> node;
       node.question = q;
@@ -74,128 +109,153 @@ class amplifier {
     ++ep_.counts.nodes;
     ep_.counts.depth_reached = std::max(ep_.counts.depth_reached, depth);
 
-    own_.emplace_back(std::move(known));  // this node's known output, until it finishes
-    own_score_.push_back(known_score);
-    if (depth >= opt_.max_depth) {  // spec §8: answered by H(Q), one call
-      if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
-      ++ep_.counts.fallbacks.depth_limit;
-      return overseer_answer(n, node_end::depth_limit);
+    {
+      path_frame<O>& f = path_.push();
+      f.node = n;
+      f.step = next_round;
+      f.output = std::move(known);
+      f.score = known_score;
+      if (k > 0) {
+        const path_frame<O>& up = path_[k - 1];
+        f.model_splits = up.model_splits + (up.split_by == producer::model ? 1 : 0);
+      }
     }
-    if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
+    on_path_.push(ep_.nodes, n, k + 1);
+
+    if (depth >= opt_.max_depth) {  // spec §8: answered by H(Q), one call
+      if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
+      ++ep_.counts.fallbacks.depth_limit;
+      return overseer_answer(k, node_end::depth_limit);
+    }
+    if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
 
     // Step 2: m ← H_fan_out(Q).
+    tree_node<Q, A>& node = ep_.nodes[n];  // valid here: nothing is pushed on the nodes
+    const Q& question = node.question;
     overseer_context<S> ctx{rng_, ep_.counts};
-    Move<Q, A> m = call_fan_out(h_, q, ctx);
-    producer by = ctx.by;
-    tally(by).fan_out += 1;
-    ep_.nodes[n].fan_out = m;
-    ep_.nodes[n].fan_out_by = by;
+    Move<Q, A> m = call_fan_out(h_, question, ctx);
+    tally(ctx.by).fan_out += 1;
+    node.fan_out = m;
+    node.fan_out_by = ctx.by;
     // A repeating split is checked before it is recorded: a model move through H′ that
     // repeats must not become a training target.
-    if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
-    record_target(ep_, ml_, adv_, codec_.fan_out_question(q), encode_move(codec_, q, m), target_kind::fan_out,
-                  opt_.adversary_loss_form);
-
-    std::size_t rounds = 0;
-    std::size_t prev = no_node;
-    while (m.is_split()) {
-      const Split<Q> s = m.get_split();
-      if (rounds == opt_.max_rounds) {  // spec §8: answered by H(Q)
-        if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
-        ++ep_.counts.fallbacks.round_limit;
-        return overseer_answer(n, node_end::round_limit);
-      }
-      ++rounds;
-      const std::size_t r = ep_.rounds.size();
-      ep_.rounds.emplace_back();
-      (prev == no_node ? ep_.nodes[n].first_round : ep_.rounds[prev].next_round) = r;
-      prev = r;
-      ++ep_.nodes[n].round_count;
-      ++ep_.counts.rounds;
-
-      // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
-      std::optional<O> o[2];
-      double scores[2] = {std::numeric_limits<double>::quiet_NaN(),
-                          std::numeric_limits<double>::quiet_NaN()};
-      if constexpr (policy_uses_scores<P>()) {
-        predict_pair(ml_, s, o);
-        ep_.counts.model_calls += 2;
-        scores[0] = checked_score(s.first, *o[0]);
-        scores[1] = checked_score(s.second, *o[1]);
-      }
-      // Step 4: recurse on the chosen subquestions, draw the others from ML.
-      const selection sel = policy_.select(scores[0], scores[1], rng_);
-      A answers[2];
-      producer who[2];
-      std::size_t child[2] = {no_node, no_node};
-      for (int i = 0; i < 2; ++i) {
-        const Q& sq = i == 0 ? s.first : s.second;
-        if (sel.recurse[i]) {
-          child[i] = run(sq, depth + 1, n, std::move(o[i]), scores[i]);
-          answers[i] = *ep_.nodes[child[i]].answer;
-          who[i] = producer::recursion;
-        } else {
-          if (!o[i]) {
-            o[i].emplace(ml_.predict(sq));
-            ++ep_.counts.model_calls;
-          }
-          answers[i] = draw(*o[i]);
-          who[i] = producer::model;
-        }
-      }
-      {
-        auto& round = ep_.rounds[r];
-        round.questions = s;
-        for (int i = 0; i < 2; ++i) {
-          round.answers[i] = answers[i];
-          round.answered_by[i] = who[i];
-          round.scores[i] = scores[i];
-          round.recursed[i] = sel.recurse[i];
-          round.child[i] = child[i];
-        }
-      }
-      // Step 5: m ← H_fan_in(Q, (SQ1, A1), (SQ2, A2)).
-      if (!budget_left()) return model_fallback(n, node_end::overseer_budget);
-      const Subanswer<Q, A> s1{s.first, std::move(answers[0])};
-      const Subanswer<Q, A> s2{s.second, std::move(answers[1])};
-      ctx.by = producer::overseer;
-      m = call_fan_in(h_, q, s1, s2, ctx);
-      by = ctx.by;
-      tally(by).fan_in += 1;
-      ep_.rounds[r].move = m;
-      ep_.rounds[r].move_by = by;
-      if (!usable(m, by, n)) return model_fallback(n, node_end::malformed_move);
-      record_target(ep_, ml_, adv_, codec_.fan_in_question(q, s1, s2), encode_move(codec_, q, m),
-                    target_kind::fan_in, opt_.adversary_loss_form);
-    }
-    // Step 6.
-    return finish(n, m.get_answer(), by, rounds == 0 ? node_end::fan_out_answer : node_end::fan_in_answer,
-                  true);
+    if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);
+    record_target(ep_, ml_, adv_, codec_.fan_out_question(question), encode_move(codec_, question, m),
+                  target_kind::fan_out, opt_.adversary_loss_form);
   }
 
- private:
+  /// Node k's move is made: step 6 if it is an answer; otherwise a new round (step 3, and
+  /// the policy's choice of step 4), unless the round limit answers it.
+  void start_round(std::size_t k) {
+    // References into the path and the nodes stay valid here: nothing is pushed on them.
+    path_frame<O>& f = path_[k];
+    tree_node<Q, A>& node = ep_.nodes[f.node];
+    const std::size_t last = f.round;
+    const Move<Q, A>& m = last == no_node ? *node.fan_out : *ep_.rounds[last].move;
+    const producer by = last == no_node ? node.fan_out_by : ep_.rounds[last].move_by;
+    if (!m.is_split()) {  // step 6
+      const node_end end = node.round_count == 0 ? node_end::fan_out_answer : node_end::fan_in_answer;
+      return finish(k, m.get_answer(), by, end, true);
+    }
+    if (node.round_count == opt_.max_rounds) {  // spec §8: answered by H(Q)
+      if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
+      ++ep_.counts.fallbacks.round_limit;
+      return overseer_answer(k, node_end::round_limit);
+    }
+    Split<Q> s = m.get_split();  // before the rounds grow
+    const std::size_t r = ep_.rounds.size();
+    ep_.rounds.emplace_back();
+    (last == no_node ? node.first_round : ep_.rounds[last].next_round) = r;
+    ++node.round_count;
+    ++ep_.counts.rounds;
+    f.round = r;
+    f.split_by = by;
+    f.next = 0;
+    f.step = subquestions;
+
+    auto& round = ep_.rounds[r];
+    round.questions = std::move(s);
+    // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
+    std::optional<O>& o1 = f.sub_outputs[0];
+    std::optional<O>& o2 = f.sub_outputs[1];
+    o1.reset();
+    o2.reset();
+    double scores[2] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+    if constexpr (policy_uses_scores<P>()) {
+      predict_pair(ml_, round.questions, o1, o2);
+      ep_.counts.model_calls += 2;
+      scores[0] = checked_score(round.questions.first, *o1);
+      scores[1] = checked_score(round.questions.second, *o2);
+    }
+    // Step 4: the policy chooses the subquestions to recurse on.
+    const selection sel = policy_.select(scores[0], scores[1], rng_);
+    for (int i = 0; i < 2; ++i) {
+      round.scores[i] = scores[i];
+      round.recursed[i] = sel.recurse[i];
+    }
+  }
+
+  /// Node k is in a round: recurse on the next chosen subquestion (a new frame), or draw the
+  /// answer of one not chosen from ML (step 4); when both have answers, step 5.
+  void settle_subquestions(std::size_t k) {
+    // References into the path and the rounds stay valid here until a child is opened.
+    path_frame<O>& f = path_[k];
+    auto& round = ep_.rounds[f.round];
+    while (f.next < 2) {
+      const int i = f.next;
+      const Q& sq = i == 0 ? round.questions.first : round.questions.second;
+      std::optional<O>& o = f.sub_outputs[i];
+      if (round.recursed[i]) {  // the child's answer comes back through `finish`
+        std::optional<O> known = std::move(o);
+        return open(sq, f.node, std::move(known), round.scores[i]);
+      }
+      if (!o) {
+        o.emplace(ml_.predict(sq));
+        ++ep_.counts.model_calls;
+      }
+      round.answers[i] = draw(*o);
+      round.answered_by[i] = producer::model;
+      ++f.next;
+    }
+    // Step 5: m ← H_fan_in(Q, (SQ1, A1), (SQ2, A2)).
+    if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
+    const Q& question = ep_.nodes[f.node].question;
+    const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
+    const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
+    overseer_context<S> ctx{rng_, ep_.counts};
+    Move<Q, A> m = call_fan_in(h_, question, s1, s2, ctx);
+    tally(ctx.by).fan_in += 1;
+    round.move = m;
+    round.move_by = ctx.by;
+    f.step = next_round;
+    if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);
+    record_target(ep_, ml_, adv_, codec_.fan_in_question(question, s1, s2), encode_move(codec_, question, m),
+                  target_kind::fan_in, opt_.adversary_loss_form);
+  }
+
   [[nodiscard]] bool budget_left() const noexcept {
     return ep_.counts.overseer.total() < opt_.max_overseer_calls;
   }
 
   A draw(const O& o) { return opt_.greedy_subanswers ? A(ml_.greedy(o)) : A(ml_.sample(o, rng_)); }
 
-  /// False for a split that repeats node n's question or an ancestor's (spec §8): an error
+  /// False for a split that repeats node k's question or an ancestor's (spec §8): an error
   /// of the overseer (thrown, naming both questions), or a malformed move of ML (through
   /// H′, counted; the caller then lets ML answer). An overseer's split that repeats an
   /// ancestor only because a model's split (through H′) on the way down led away from it
   /// and back is the model's malformed move too: H′ accepted ML's split of a question into
   /// one that H decomposes back into the question.
-  bool usable(const Move<Q, A>& m, producer by, std::size_t n) {
+  bool usable(const Move<Q, A>& m, producer by, std::size_t k) {
     if (!m.is_split()) return true;
-    const Q* repeated = repeats(m.get_split(), n);
-    if (!repeated) return true;
-    if (by == producer::overseer && !model_split_between(*repeated, n)) {
+    const std::size_t n = path_[k].node;
+    const std::size_t repeated = on_path_.repeated(m.get_split(), n, ep_.nodes);
+    if (repeated == no_node) return true;
+    if (by == producer::overseer && !model_split_between(repeated, k)) {
       const Q& q = ep_.nodes[n].question;
       throw overseer_error("aida: the overseer split question " + describe(q) +
                            " into a subquestion that repeats " +
-                           (repeated == &q ? std::string("the question itself")
-                                           : "its ancestor " + describe(*repeated)) +
+                           (repeated == n ? std::string("the question itself")
+                                          : "its ancestor " + describe(ep_.nodes[repeated].question)) +
                            " (spec §8: this would never terminate)");
     }
     ++ep_.counts.fallbacks.malformed_moves;
@@ -212,68 +272,60 @@ class amplifier {
     return score;
   }
 
-  /// Whether one of the splits that made the nodes from node n up to (not including) the
-  /// ancestor whose question is `*ancestor` came from a model. Every such node is in the
-  /// recursion now, so it was made by its parent's latest round, whose questions are the
-  /// parent's fan-out move (first round) or the previous round's move.
-  bool model_split_between(const Q& ancestor, std::size_t n) const {
-    for (std::size_t c = n; c != no_node && &ep_.nodes[c].question != &ancestor; c = ep_.nodes[c].parent) {
-      const std::size_t p = ep_.nodes[c].parent;
-      if (p == no_node) break;
-      producer made_by = ep_.nodes[p].fan_out_by;
-      for (std::size_t r = ep_.nodes[p].first_round; r != no_node && ep_.rounds[r].next_round != no_node;
-           r = ep_.rounds[r].next_round)
-        made_by = ep_.rounds[r].move_by;
-      if (made_by == producer::model) return true;
-    }
-    return false;
+  /// Whether one of the splits that made the nodes below `ancestor` (a node on the path) down
+  /// to node k's came from a model: each frame counts the model's splits from the root.
+  bool model_split_between(std::size_t ancestor, std::size_t k) const {
+    return path_[k].model_splits > path_[ep_.nodes[ancestor].depth].model_splits;
   }
 
-  /// The question among `q` (node n's) and its ancestors that the split repeats, if any.
-  const Q* repeats(const Split<Q>& s, std::size_t n) const {
-    for (std::size_t a = n; a != no_node; a = ep_.nodes[a].parent) {
-      const Q& x = ep_.nodes[a].question;
-      if (s.first == x || s.second == x) return &ep_.nodes[a].question;
-    }
-    return nullptr;
-  }
-
-  std::size_t finish(std::size_t n, A answer, producer by, node_end end, bool target) {
-    std::optional<O> known = std::move(own_.back());
-    const double known_score = own_score_.back();
-    own_.pop_back();
-    own_score_.pop_back();
+  /// Node k has its answer: its answer target (reusing ML's output and Adv's score from its
+  /// parent's step 3), its record; its frame leaves the path, and its parent (if any) takes
+  /// the answer for the subquestion it recursed on.
+  void finish(std::size_t k, A answer, producer by, node_end end, bool target) {
+    path_frame<O>& f = path_[k];
+    const std::size_t n = f.node;
+    std::optional<O> known = std::move(f.output);
+    const double known_score = f.score;
+    on_path_.pop(ep_.nodes, n);
+    path_.pop();
+    tree_node<Q, A>& node = ep_.nodes[n];
     if (target)
-      record_target(ep_, ml_, adv_, ep_.nodes[n].question, answer, target_kind::answer,
-                    opt_.adversary_loss_form, std::move(known), known_score);
-    auto& node = ep_.nodes[n];
+      record_target(ep_, ml_, adv_, node.question, answer, target_kind::answer, opt_.adversary_loss_form,
+                    std::move(known), known_score);
     node.answer = std::move(answer);
     node.answered_by = by;
     node.end = end;
-    return n;
+    if (k == 0) return;
+    path_frame<O>& parent = path_[k - 1];
+    auto& round = ep_.rounds[parent.round];
+    const int i = parent.next;
+    round.answers[i] = *node.answer;
+    round.answered_by[i] = producer::recursion;
+    round.child[i] = n;
+    ++parent.next;
   }
 
   /// Past the overseer budget, or after a malformed move: ML answers (spec §8). Its own
   /// draw is no training signal, so no target is recorded.
-  std::size_t model_fallback(std::size_t n, node_end end) {
+  void model_fallback(std::size_t k, node_end end) {
     if (end == node_end::overseer_budget) ++ep_.counts.fallbacks.overseer_budget;
-    if (!own_.back()) {
-      own_.back().emplace(ml_.predict(ep_.nodes[n].question));
+    std::optional<O>& own = path_[k].output;
+    if (!own) {
+      own.emplace(ml_.predict(ep_.nodes[path_[k].node].question));
       ++ep_.counts.model_calls;
     }
-    A a = draw(*own_.back());
-    return finish(n, std::move(a), producer::model, end, false);
+    A a = draw(*own);
+    finish(k, std::move(a), producer::model, end, false);
   }
 
   /// Where a call an overseer answered is counted: H's calls, or H′'s deferrals to ML.
   overseer_calls& tally(producer by) { return by == producer::overseer ? ep_.counts.overseer : ep_.counts.deferred; }
 
-  std::size_t overseer_answer(std::size_t n, node_end end) {
+  void overseer_answer(std::size_t k, node_end end) {
     overseer_context<S> ctx{rng_, ep_.counts};
-    const Q& q = ep_.nodes[n].question;
-    A a = call_answer(h_, q, ctx);
+    A a = call_answer(h_, ep_.nodes[path_[k].node].question, ctx);
     tally(ctx.by).answer += 1;
-    return finish(n, std::move(a), ctx.by, end, true);
+    finish(k, std::move(a), ctx.by, end, true);
   }
 
   Ep& ep_;
@@ -284,10 +336,9 @@ class amplifier {
   const P& policy_;
   S& rng_;
   const amplify_options& opt_;
-  // Per node on the recursion path: ML's output and Adv's score for its question, if the
-  // parent's step 3 computed them. Capacity is kept across episodes by the caller's reuse.
-  std::vector<std::optional<O>>& own_ = ep_.scratch_outputs;
-  std::vector<double>& own_score_ = ep_.scratch_scores;
+  // The path (see the class comment), in the episode's storage, which the caller's reuse keeps.
+  frame_stack<path_frame<O>> path_{ep_.scratch_path};
+  path_questions<Q> on_path_;
 };
 
 }  // namespace detail
@@ -325,6 +376,9 @@ constexpr bool amplify_arguments() {
 /// adversary targets and the loss values of spec §2; budgets and failures follow spec §8.
 /// `out` is an `episode_for<C, M>`; `question` converts to the codec's question type.
 ///
+/// The tree is walked without recursion: a tree of any depth (the overseer's to decide, up to
+/// `options.max_depth`) costs memory in proportion to its nodes and no call stack.
+///
 /// Throws `overseer_error` for a split that repeats its question or an ancestor's,
 /// `invalid_options` for unusable options, `aida::error` for a non-finite log-probability
 /// or score; exceptions of the overseer, model or adversary propagate unchanged. On any
@@ -341,7 +395,7 @@ void amplify_into(Out& out, const Question& question, H& h, M& ml, V& adv, const
     options.validate();
     detail::fill_or_roll_back(rng, out, [&] {
       detail::amplifier<Out, H, M, V, C, P, S> run(out, h, ml, adv, codec, policy, rng, options);
-      const std::size_t root = run.run(question, 0, no_node);
+      const std::size_t root = run.run(question);
       out.answer = out.nodes[root].answer;
     });
   }

@@ -13,6 +13,8 @@ namespace aida {
 /// Options of `aida::amplify` (spec §2, §8).
 struct amplify_options {
   /// A node at this depth is answered by `H(Q)` directly, one call (the root is depth 0).
+  /// A budget (spec §8), not a guard: `amplify` walks the tree without recursion, so any
+  /// depth takes memory in proportion to the tree and no call stack.
   std::size_t max_depth = 16;
   /// A node whose fan-in keeps asking new subquestions after this many rounds is answered by `H(Q)`.
   std::size_t max_rounds = 8;

@@ -6,11 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aida/algorithm/detail/path.hpp"
 #include "aida/algorithm/detail/rollback.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
@@ -64,23 +66,48 @@ using unfolded_for = unfolded<codec_question_t<C>, codec_answer_t<C>, model_outp
 
 namespace detail {
 
+/// ML's tree for a question (spec §7), walked depth first with an explicit stack, as
+/// `amplifier` walks an episode: each node on the path from the root has a frame (in
+/// `scratch_path`) with ML's output for its question, so that the tree's depth is not on
+/// the call stack. The calls to ML and Adv and the sampler's
+/// draws come in the order of the recursion (depth first, the first subquestion first).
 template <class T, class M, class V, class C, class S>
 class unfolder {
   using Q = typename T::question_type;
   using A = typename T::answer_type;
   using O = typename T::output_type;
 
+  /// Where a node's step is (`path_frame::step`).
+  enum : std::uint8_t {
+    next_round,    ///< its fan-out or last fan-in move is made: answer, or start a round
+    subquestions,  ///< in a round: unfold subquestion `path_frame::next`, then fan in
+  };
+
  public:
   unfolder(T& t, M& ml, V& adv, const C& codec, std::size_t max_depth, S& rng, const unfold_options& opt)
       : t_(t), ml_(ml), adv_(adv), codec_(codec), max_depth_(max_depth), rng_(rng), opt_(opt) {}
 
-  /// ML's tree below `q` at `depth`; returns the node's index. The recursion is bounded
-  /// by `max_depth`, like amplification's.
-  std::size_t run(const Q& q, std::size_t depth, std::size_t parent) {
+  /// ML's tree below `question`; returns the root's index. The depth is bounded by
+  /// `max_depth`, like amplification's.
+  std::size_t run(const Q& question) {
+    open(question, no_node);
+    while (!path_.empty()) {
+      const std::size_t k = path_.size() - 1;
+      if (path_[k].step == next_round) start_round(k);
+      else settle_subquestions(k);
+    }
+    return 0;
+  }
+
+ private:
+  /// A new node for `q` below `parent`: its frame, `Adv(Q, ML(Q))`, and its fan-out, unless
+  /// the depth limit answers it first.
+  void open(const Q& q, std::size_t parent) {
     if (t_.nodes.size() == opt_.max_nodes)
       throw error("aida::unfold: the tree exceeds max_nodes = " + std::to_string(opt_.max_nodes) +
                   " nodes; lower max_depth or max_rounds, or raise max_nodes");
     const std::size_t n = t_.nodes.size();
+    const std::size_t depth = parent == no_node ? 0 : t_.nodes[parent].depth + 1;
     {
       tree_node<Q, A> node;
       node.question = q;
@@ -92,69 +119,80 @@ class unfolder {
     }
     ++t_.counts.nodes;
     t_.counts.depth_reached = std::max(t_.counts.depth_reached, depth);
+    const std::size_t k = path_.size();
+    path_frame<O>& f = path_.push();
+    f.node = n;
+    f.step = next_round;
+    on_path_.push(t_.nodes, n, path_.size());
 
     // Adv(Q, ML(Q)): the score the audit is guided by (spec §7).
-    O own = ml_.predict(q);
+    const Q& question = t_.nodes[n].question;
+    const O& own = f.output.emplace(ml_.predict(question));
     ++t_.counts.model_calls;
-    const double score = static_cast<double>(adv_.score(q, own));
+    const double score = static_cast<double>(adv_.score(question, own));
     ++t_.counts.adversary_calls;
     if (!std::isfinite(score))
       throw error("aida::unfold: the adversary's score is " + std::to_string(score) + " for question " +
-                  describe(q));
+                  describe(question));
     t_.scores.push_back(score);
 
     if (depth >= max_depth_) {  // the depth limit: ML's own answer, as H(Q) is in spec §8
       ++t_.counts.fallbacks.depth_limit;
-      return finish(n, draw(own), node_end::depth_limit);
+      return finish(k, draw(own), node_end::depth_limit);
     }
 
     // m ← ML_fan_out(Q), through the codec (spec §1).
-    std::optional<Move<Q, A>> m = ask_move(codec_.fan_out_question(q), n);
-    if (!m) return finish(n, draw(own), node_end::malformed_move);
-    t_.nodes[n].fan_out = *m;
-
-    std::size_t rounds = 0;
-    std::size_t prev = no_node;
-    while (m->is_split()) {
-      if (rounds == opt_.max_rounds) {
-        ++t_.counts.fallbacks.round_limit;
-        return finish(n, draw(own), node_end::round_limit);
-      }
-      ++rounds;
-      const Split<Q> s = m->get_split();
-      const std::size_t r = t_.rounds.size();
-      t_.rounds.emplace_back();
-      (prev == no_node ? t_.nodes[n].first_round : t_.rounds[prev].next_round) = r;
-      prev = r;
-      ++t_.nodes[n].round_count;
-      ++t_.counts.rounds;
-
-      // Both subquestions are unfolded: this is ML's whole tree, not a sampled path.
-      std::size_t child[2];
-      child[0] = run(s.first, depth + 1, n);
-      child[1] = run(s.second, depth + 1, n);
-      auto& round = t_.rounds[r];
-      round.questions = s;
-      for (int i = 0; i < 2; ++i) {
-        round.answers[i] = *t_.nodes[child[i]].answer;
-        round.answered_by[i] = producer::recursion;
-        round.scores[i] = t_.scores[child[i]];
-        round.recursed[i] = true;
-        round.child[i] = child[i];
-      }
-      round.move_by = producer::model;
-
-      // m ← ML_fan_in(Q, (SQ1, A1), (SQ2, A2)) (spec §2 step 5, with ML in H's place).
-      const Subanswer<Q, A> s1{s.first, round.answers[0]};
-      const Subanswer<Q, A> s2{s.second, round.answers[1]};
-      m = ask_move(codec_.fan_in_question(q, s1, s2), n);
-      if (!m) return finish(n, draw(own), node_end::malformed_move);
-      t_.rounds[r].move = *m;
-    }
-    return finish(n, m->get_answer(), rounds == 0 ? node_end::fan_out_answer : node_end::fan_in_answer);
+    std::optional<Move<Q, A>> m = ask_move(codec_.fan_out_question(question), n);
+    if (!m) return finish(k, draw(own), node_end::malformed_move);
+    t_.nodes[n].fan_out = std::move(*m);
   }
 
- private:
+  /// Node k's move is made: its answer if it is one; otherwise a new round, unless the round
+  /// limit answers it.
+  void start_round(std::size_t k) {
+    const std::size_t n = path_[k].node;
+    const std::size_t last = path_[k].round;
+    const Move<Q, A>& m = last == no_node ? *t_.nodes[n].fan_out : *t_.rounds[last].move;
+    if (!m.is_split()) {
+      const node_end end = t_.nodes[n].round_count == 0 ? node_end::fan_out_answer : node_end::fan_in_answer;
+      return finish(k, m.get_answer(), end);
+    }
+    if (t_.nodes[n].round_count == opt_.max_rounds) {
+      ++t_.counts.fallbacks.round_limit;
+      return finish(k, draw(*path_[k].output), node_end::round_limit);
+    }
+    Split<Q> s = m.get_split();  // before the rounds grow
+    const std::size_t r = t_.rounds.size();
+    t_.rounds.emplace_back();
+    (last == no_node ? t_.nodes[n].first_round : t_.rounds[last].next_round) = r;
+    ++t_.nodes[n].round_count;
+    ++t_.counts.rounds;
+    t_.rounds[r].questions = std::move(s);
+    t_.rounds[r].move_by = producer::model;
+    path_[k].round = r;
+    path_[k].next = 0;
+    path_[k].step = subquestions;
+  }
+
+  /// Node k is in a round: both subquestions are unfolded, one after the other (this is
+  /// ML's whole tree, not a sampled path); then m ← ML_fan_in(Q, (SQ1, A1), (SQ2, A2))
+  /// (spec §2 step 5, with ML in H's place).
+  void settle_subquestions(std::size_t k) {
+    const std::size_t n = path_[k].node;
+    const std::size_t r = path_[k].round;
+    if (path_[k].next < 2) {  // the child's answer comes back through `finish`
+      const auto& round = t_.rounds[r];
+      return open(path_[k].next == 0 ? round.questions.first : round.questions.second, n);
+    }
+    const auto& round = t_.rounds[r];
+    const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
+    const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
+    std::optional<Move<Q, A>> m = ask_move(codec_.fan_in_question(t_.nodes[n].question, s1, s2), n);
+    if (!m) return finish(k, draw(*path_[k].output), node_end::malformed_move);
+    t_.rounds[r].move = std::move(*m);
+    path_[k].step = next_round;
+  }
+
   A draw(const O& o) { return opt_.greedy ? A(ml_.greedy(o)) : A(ml_.sample(o, rng_)); }
 
   /// ML's move for a coded query; `nullopt` (counted as malformed) when it does not decode
@@ -163,23 +201,29 @@ class unfolder {
     const O o = ml_.predict(coded);
     ++t_.counts.model_calls;
     std::optional<Move<Q, A>> m = decode_move(codec_, t_.nodes[n].question, draw(o));
-    if (m && m->is_split()) {
-      const Split<Q>& s = m->get_split();
-      for (std::size_t a = n; a != no_node; a = t_.nodes[a].parent)
-        if (s.first == t_.nodes[a].question || s.second == t_.nodes[a].question) {
-          m.reset();
-          break;
-        }
-    }
+    if (m && m->is_split() && on_path_.repeated(m->get_split(), n, t_.nodes) != no_node) m.reset();
     if (!m) ++t_.counts.fallbacks.malformed_moves;
     return m;
   }
 
-  std::size_t finish(std::size_t n, A answer, node_end end) {
+  /// Node k has its answer: its frame leaves the path, and its parent (if any) takes the
+  /// answer and score for the subquestion.
+  void finish(std::size_t k, A answer, node_end end) {
+    const std::size_t n = path_[k].node;
+    on_path_.pop(t_.nodes, n);
+    path_.pop();
     auto& node = t_.nodes[n];
     node.answer = std::move(answer);
     node.end = end;
-    return n;
+    if (path_.empty()) return;
+    path_frame<O>& parent = path_.top();
+    auto& round = t_.rounds[parent.round];
+    round.answers[parent.next] = *node.answer;
+    round.answered_by[parent.next] = producer::recursion;
+    round.scores[parent.next] = t_.scores[n];
+    round.recursed[parent.next] = true;
+    round.child[parent.next] = n;
+    ++parent.next;
   }
 
   T& t_;
@@ -189,6 +233,8 @@ class unfolder {
   std::size_t max_depth_;
   S& rng_;
   const unfold_options& opt_;
+  frame_stack<path_frame<O>> path_{t_.scratch_path};
+  path_questions<Q> on_path_;
 };
 
 }  // namespace detail
@@ -201,7 +247,8 @@ class unfolder {
 /// `max_depth`, a malformed move (one that does not decode, or a split that repeats the
 /// question or an ancestor's) and a node past the round limit are answered by ML's own
 /// answer `ML(Q)`; each is counted in `out.counts.fallbacks`. Every node records the
-/// adversary's score `Adv(Q, ML(Q))` in `out.scores`.
+/// adversary's score `Adv(Q, ML(Q))` in `out.scores`. The tree is walked without
+/// recursion, so any `max_depth` costs memory in proportion to the tree and no call stack.
 ///
 /// Throws `invalid_options` for unusable options, `aida::error` for a non-finite score or
 /// a tree larger than `options.max_nodes`; exceptions of the model or adversary
@@ -215,7 +262,7 @@ void unfold_into(Out& out, const Question& question, M& ml, V& adv, const C& cod
     options.validate();
     detail::fill_or_roll_back(rng, out, [&] {
       detail::unfolder<Out, M, V, C, S> run(out, ml, adv, codec, max_depth, rng, options);
-      const std::size_t root = run.run(question, 0, no_node);
+      const std::size_t root = run.run(question);
       out.answer = out.nodes[root].answer;
     });
   }

@@ -126,6 +126,41 @@ struct episode_losses {
 /// Sentinel for "no node".
 inline constexpr std::size_t no_node = static_cast<std::size_t>(-1);
 
+namespace detail {
+
+/// One node on the path from the root to the node a procedure is working on. `amplify` and
+/// `unfold` walk a tree depth first with an explicit stack of these (in the episode, so that
+/// a reused episode allocates nothing) instead of recursing, so that a tree of any depth
+/// takes memory, not call stack. The frame at index k is the node at depth k.
+template <class O>
+struct path_frame {
+  std::size_t node = no_node;   ///< the node
+  std::size_t round = no_node;  ///< its current fan-in round; `no_node` before the first
+  /// Nodes on the path from the root down to this one that a model's split made (amplify:
+  /// tells a model's cycle from an overseer's, spec §8).
+  std::size_t model_splits = 0;
+  double score = 0;             ///< Adv's score for the node's question, NaN if not known (amplify)
+  std::optional<O> output;      ///< ML's output for the node's question, if known
+  std::optional<O> sub_outputs[2];  ///< ML's outputs for the current round's subquestions (amplify)
+  std::uint8_t step = 0;        ///< where the procedure is at this node (its own numbering)
+  std::uint8_t next = 0;        ///< the subquestion of the current round to settle next (2: both done)
+  producer split_by = producer::overseer;  ///< who made the split of the current round
+
+  /// Back to the default values, releasing the outputs (cheaper than assigning a new frame).
+  void reset() noexcept {
+    node = round = no_node;
+    model_splits = 0;
+    score = 0;
+    output.reset();
+    sub_outputs[0].reset();
+    sub_outputs[1].reset();
+    step = next = 0;
+    split_by = producer::overseer;
+  }
+};
+
+}  // namespace detail
+
 /// One fan-in round at a node (spec §2 steps 3–5): the two subquestions, their answers,
 /// who produced each, the adversary's scores, which were recursed on, and the fan-in move.
 template <class Q, class A>
@@ -173,10 +208,10 @@ struct episode {
   episode_counts counts;                                  ///< calls, nodes, fallbacks
   episode_losses losses;                                  ///< spec §2's losses, summed
 
-  /// Working storage of the procedures (ML's outputs along the recursion path), kept here
-  /// so that a reused episode allocates nothing. Not part of the record.
-  std::vector<std::optional<O>> scratch_outputs;
-  std::vector<double> scratch_scores;  ///< working storage, like `scratch_outputs`
+  /// Working storage of the procedures (the path from the root to the node being worked
+  /// on, with ML's outputs and Adv's scores along it), kept here so that a reused episode
+  /// allocates nothing. Not part of the record; empty between calls.
+  std::vector<detail::path_frame<O>> scratch_path;
 
   /// Empties the record but keeps the capacity of its vectors.
   void clear() noexcept {
@@ -187,8 +222,7 @@ struct episode {
     adversary_targets.clear();
     counts = {};
     losses = {};
-    scratch_outputs.clear();
-    scratch_scores.clear();
+    scratch_path.clear();
   }
 
   /// Calls `f(round)` for each fan-in round of node `n`, in order.
