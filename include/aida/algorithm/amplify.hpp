@@ -134,7 +134,7 @@ class amplifier {
     const Q& question = node.question;
     overseer_context<S> ctx{rng_, ep_.counts};
     Move<Q, A> m = call_fan_out(h_, question, ctx);
-    tally(ctx.by).fan_out += 1;
+    tally_of(ctx).fan_out += 1;
     node.fan_out = m;
     node.fan_out_by = ctx.by;
     // A repeating split is checked before it is recorded: a model move through H′ that
@@ -223,8 +223,10 @@ class amplifier {
     const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
     const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
     overseer_context<S> ctx{rng_, ep_.counts};
+    ctx.subanswer_by[0] = round.answered_by[0];
+    ctx.subanswer_by[1] = round.answered_by[1];
     Move<Q, A> m = call_fan_in(h_, question, s1, s2, ctx);
-    tally(ctx.by).fan_in += 1;
+    tally_of(ctx).fan_in += 1;
     round.move = m;
     round.move_by = ctx.by;
     f.step = next_round;
@@ -318,13 +320,10 @@ class amplifier {
     finish(k, std::move(a), producer::model, end, false);
   }
 
-  /// Where a call an overseer answered is counted: H's calls, or H′'s deferrals to ML.
-  overseer_calls& tally(producer by) { return by == producer::overseer ? ep_.counts.overseer : ep_.counts.deferred; }
-
   void overseer_answer(std::size_t k, node_end end) {
     overseer_context<S> ctx{rng_, ep_.counts};
     A a = call_answer(h_, ep_.nodes[path_[k].node].question, ctx);
-    tally(ctx.by).answer += 1;
+    tally_of(ctx).answer += 1;
     finish(k, std::move(a), ctx.by, end, true);
   }
 

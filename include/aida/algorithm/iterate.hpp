@@ -62,7 +62,7 @@ class primed_overseer {
   A answer(const Q& q, overseer_context<R>& ctx) {
     auto o = ml_.predict(q);
     ++ctx.counts.model_calls;
-    if (consult(q, o, ctx)) return defer_to_h(ctx, [&] { return A(h_.answer(q)); });
+    if (consult(q, o, ctx)) return defer_to_h(ctx, [&] { return A(detail::call_answer(h_, q, ctx)); });
     ctx.by = producer::model;
     return A(ml_.sample(o, ctx.rng));
   }
@@ -70,7 +70,7 @@ class primed_overseer {
   /// `H′_fan_out(q)`, within a procedure's episode.
   template <Sampler R>
   move_type fan_out(const Q& q, overseer_context<R>& ctx) {
-    return move_through_codec(q, codec_.fan_out_question(q), ctx, [&] { return move_type(h_.fan_out(q)); });
+    return move_through_codec(q, codec_.fan_out_question(q), ctx, [&] { return move_type(detail::call_fan_out(h_, q, ctx)); });
   }
 
   /// `H′_fan_in(q, s1, s2)`, within a procedure's episode.
@@ -78,7 +78,7 @@ class primed_overseer {
   move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2,
                    overseer_context<R>& ctx) {
     return move_through_codec(q, codec_.fan_in_question(q, s1, s2), ctx,
-                              [&] { return move_type(h_.fan_in(q, s1, s2)); });
+                              [&] { return move_type(detail::call_fan_in(h_, q, s1, s2, ctx)); });
   }
 
   /// `H′(q)`, called directly: its own sampler, counted in `usage()`.
@@ -112,6 +112,7 @@ class primed_overseer {
   template <Sampler R, class F>
   auto defer_to_h(overseer_context<R>& ctx, F&& call_h) {
     ctx.by = producer::overseer;
+    ctx.from_cache = false;  // H's own context-taking member sets it when H has a cache
     return call_h();
   }
 
@@ -146,8 +147,7 @@ class primed_overseer {
     episode_counts counts = usage_;
     overseer_context<S> ctx{rng, counts};
     auto result = f(ctx);
-    overseer_calls& tally = ctx.by == producer::overseer ? counts.overseer : counts.deferred;
-    ++(tally.*kind);
+    ++(tally_of(ctx).*kind);
     rng_ = rng;
     usage_ = counts;
     return result;

@@ -75,6 +75,7 @@ struct train_state {
   std::size_t distill_episodes = 0;  ///< distillation episodes run, cumulative
   overseer_calls overseer;          ///< cumulative calls that reached H
   overseer_calls deferred;          ///< cumulative decisions H′ left to ML (spec §4)
+  overseer_calls cached;            ///< cumulative decisions of H taken from a cache (not calls)
   std::size_t model_calls = 0;      ///< cumulative, in episodes
   std::size_t adversary_calls = 0;  ///< cumulative, in episodes
   fallback_counts fallbacks;        ///< cumulative
@@ -174,6 +175,7 @@ void notify_end(Cb& cb, train_state& s) {
 inline void accumulate(train_state& s, const episode_counts& c) {
   s.overseer += c.overseer;
   s.deferred += c.deferred;
+  s.cached += c.cached;
   s.model_calls += c.model_calls;
   s.adversary_calls += c.adversary_calls;
   s.fallbacks.depth_limit += c.fallbacks.depth_limit;

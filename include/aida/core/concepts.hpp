@@ -122,7 +122,23 @@ struct overseer_context {
   S& rng;                             ///< the episode's random stream
   episode_counts& counts;             ///< for model and adversary calls the overseer makes
   producer by = producer::overseer;   ///< set to `producer::model` when the overseer deferred
+  /// Set by an overseer that answered from a cache of H's earlier answers (with `by` left at
+  /// `producer::overseer`): the decision is H's, but it is counted in `episode_counts::cached`
+  /// rather than as an overseer call.
+  bool from_cache = false;
+  /// In a fan-in call: who produced each subanswer (`producer::recursion` for H's own
+  /// amplification of the subquestion, `producer::model` for a draw from ML), in the order of
+  /// the subanswer arguments; for an overseer that shows them (`aida::console_overseer`).
+  producer subanswer_by[2] = {producer::model, producer::model};
 };
+
+/// Where a decision an overseer returned through `ctx` is counted: `cached` for a cache hit,
+/// `overseer` for a call that reached H, `deferred` for H′'s deferral to ML.
+template <Sampler S>
+overseer_calls& tally_of(overseer_context<S>& ctx) noexcept {
+  if (ctx.by != producer::overseer) return ctx.counts.deferred;
+  return ctx.from_cache ? ctx.counts.cached : ctx.counts.overseer;
+}
 
 /// The output type of model `M` for questions `Q`: its embedding, representing Δ(A).
 template <class M, class Q>

@@ -98,6 +98,9 @@ struct episode_counts {
   /// Calls the overseer answered from ML instead of H: the primed overseer H′'s deferrals
   /// (spec §4), by kind. `overseer + deferred` is every decision an overseer was asked for.
   overseer_calls deferred;
+  /// Decisions of H taken from a cache of answers already paid for (`aida::cached_overseer`),
+  /// by kind: not overseer calls, and not counted against `max_overseer_calls`.
+  overseer_calls cached;
   std::size_t model_calls = 0;      ///< `predict` evaluations (one per question)
   std::size_t adversary_calls = 0;  ///< `score` evaluations
   std::size_t depth_reached = 0;    ///< deepest node's depth (the root is depth 0)
