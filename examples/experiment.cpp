@@ -64,6 +64,7 @@
 #include "aida/io/svg_plot.hpp"
 #include "aida/nn/nn.hpp"
 #include "aida/nn/transformer.hpp"
+#include "aida/overseers/faulty.hpp"
 #include "aida/tasks/tasks.hpp"
 
 namespace {
@@ -131,6 +132,7 @@ struct settings {
   bool verbose = false;  // print every evaluation as it happens
   bool curriculum = false;   // train on questions of every difficulty up to the held-out one
   std::size_t labels = 8;    // supervised: fresh labels a step
+  double overseer_error = 0;  // each of H's answers and splits is wrong with this probability
 };
 
 std::vector<std::string> split_list(const std::string& s, char sep = ',') {
@@ -403,6 +405,13 @@ std::optional<settings> parse(int argc, char** argv) {
           "1: train on questions of every difficulty from the task's least up to\n"
           "--difficulty, drawn uniformly (held-out questions stay at --difficulty)");
   f.count("--labels", s.labels, 1, many, "N", "supervised: fresh labels a step (default 8)");
+  f.real("--overseer-error", s.overseer_error, {0, 0.5, false, false}, "P",
+         "an overseer that errs (aida::faulty_overseer around the task's H, seeded\n"
+         "from the run's seed): each answer H gives is replaced by a wrong one (one\n"
+         "digit changed) with probability P, and each split H makes asks one wrong\n"
+         "subquestion (one digit changed) with probability P. The supervised\n"
+         "baseline's labels stay right. Not with --task permutation, where a wrong\n"
+         "split can ask an ancestor's question again (default 0)");
 
   f.group("The models");
   f.text("--model", [&s](const std::string& v) { s.model = v; },
@@ -461,6 +470,9 @@ std::optional<settings> parse(int argc, char** argv) {
   for (const auto& [name, older] : {std::pair{"--methods", "--policy"}, std::pair{"--validation", "--held-out"}})
     if (app.count(name) > 0 && app.count(older) > 0)
       throw aida::invalid_options(std::string(older) + " is the older name of " + name + ": give one of them");
+  if (s.overseer_error > 0 && s.task == "permutation")
+    throw aida::invalid_options("--overseer-error with --task permutation: a wrong split there can ask the question of "
+                                "an ancestor again, which ends the run; use sum, wildcard or assignments");
   if (s.seeds - 1 > any_count - s.seed)
     throw aida::invalid_options("--seed " + std::to_string(s.seed) + " with --seeds " + std::to_string(s.seeds) +
                                 ": the last seed would pass " + std::to_string(any_count) + ", the greatest seed");
@@ -595,6 +607,8 @@ struct run_counts {
   std::size_t source_questions = 0;  // questions the training source gave
   std::size_t overseer_seen = 0;     // calls that reached H (counted by a wrapper around it)
   aida::overseer_calls overseer, deferred;
+  bool faulty = false;               // --overseer-error > 0: H made the errors counted in `faults`
+  aida::fault_counts faults;
 };
 
 struct run_result {
@@ -617,11 +631,19 @@ struct run_result {
   [[nodiscard]] std::size_t deferred() const { return curve.empty() ? 0 : curve.back().deferred; }
 };
 
-/// With --verbose: one line per evaluation, on standard error, as it happens.
-void print_progress(const run_result& run, const point& p) {
+/// The faults injected into H's decisions (--overseer-error), for the run's lines.
+std::string faults_text(const aida::fault_counts& f) {
+  return "H erred " + std::to_string(f.total()) + " times (" + std::to_string(f.wrong_answers) + " wrong answers, " +
+         std::to_string(f.wrong_splits) + " wrong splits)";
+}
+
+/// With --verbose: one line per evaluation, on standard error, as it happens; `faults`, when
+/// given, the faults injected into H so far.
+void print_progress(const run_result& run, const point& p, const aida::fault_counts* faults = nullptr) {
   std::ostringstream line;
   line << "    " << run.method << " seed " << run.seed << " step " << p.step << ": " << p.calls
-       << (run.method == "supervised" ? " labels" : " calls") << ", H′ deferred " << p.deferred << ", validation "
+       << (run.method == "supervised" ? " labels" : " calls") << (faults != nullptr ? ", " + faults_text(*faults) : "") << ", H′ deferred " << p.deferred
+       << ", validation "
        << std::fixed << std::setprecision(1) << 100 * p.validation << "%, test " << 100 * p.test << "% after "
        << p.seconds << " s\n";
   std::cerr << line.str() << std::flush;
@@ -648,9 +670,10 @@ struct curve_recorder {
   const Eval* eval;
   std::size_t budget;
   bool verbose = false;
+  const aida::fault_counts* faults = nullptr;  // H's injected faults, with --overseer-error
   void on_evaluate(aida::train_state& s) const {
     run->curve.push_back({s.step, s.overseer.total(), s.accuracy, eval->last_test, s.deferred.total(), s.seconds});
-    if (verbose) print_progress(*run, run->curve.back());
+    if (verbose) print_progress(*run, run->curve.back(), faults);
   }
   void on_step(aida::train_state& s) const {
     if (s.overseer.total() >= budget) s.request_stop("budget");
@@ -739,7 +762,15 @@ int experiment_difficulty() {
 template <class Task, class Source, class Evaluator, class ML, class Adv>
 run_result run_with(const Task& task, Source source, const Evaluator& validation, const Evaluator& test,
                     const method_spec& method, std::uint64_t seed, const settings& cfg, ML& ml, Adv& adv) {
-  counting_overseer<decltype(task.overseer())> overseer{task.overseer()};
+  // H, erring at --overseer-error's rate (aida::faulty_overseer, its own stream seeded from the
+  // run's seed; at rate 0 the runs are bit for bit those without it). H′ wraps this H.
+  aida::faulty_options faults;
+  faults.p_wrong_answer = cfg.overseer_error;
+  faults.p_wrong_split = cfg.overseer_error;
+  faults.seed = seed + 2000;
+  using faulty_h = aida::faulty_overseer<decltype(task.overseer())>;
+  counting_overseer<faulty_h> overseer{faulty_h(task.overseer(), faults)};
+  const aida::fault_counts* shown_faults = cfg.overseer_error > 0 ? &overseer.h.faults() : nullptr;
   counting_source<Source> questions{&source};
   const auto codec = task.codec();
   aida::sampler rng(seed);
@@ -805,7 +836,7 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
     };
     opt.prime_noise = 0.1;
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
-    curve_recorder<validation_and_test<Evaluator>> rec{&run, &eval, cfg.budget, cfg.verbose};
+    curve_recorder<validation_and_test<Evaluator>> rec{&run, &eval, cfg.budget, cfg.verbose, shown_faults};
     auto train = [&](auto policy) {
       return aida::train(questions, overseer, ml, adv, codec, policy, eval, rng, opt, rec, stop);
     };
@@ -828,6 +859,8 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
   }
   run.counts.source_questions = questions.given;
   run.counts.overseer_seen = overseer.calls;
+  run.counts.faulty = shown_faults != nullptr && method.policy != "supervised";
+  run.counts.faults = overseer.h.faults();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   check_cell(method, run, cfg.candidates);
   return run;
@@ -952,6 +985,7 @@ std::string describe(const run_result& run) {
       << ", fan-out " << c.overseer.fan_out << ", fan-in " << c.overseer.fan_in << "), H′ deferred "
       << c.deferred.total() << " (answer " << c.deferred.answer << ", fan-out " << c.deferred.fan_out
       << ", fan-in " << c.deferred.fan_in << "); checked";
+    if (c.faulty) o << "\n      overseer errors: " << faults_text(c.faults);
   }
   return o.str();
 }
@@ -1381,6 +1415,9 @@ int main(int argc, char** argv) {
     if (cfg.alpha_end) std::cout << " moving to " << *cfg.alpha_end << " over " << cfg.alpha_steps << " steps";
     std::cout << "; arg-min τ = " << cfg.tau << "; adversarial source: " << cfg.candidates << " candidates, temperature "
               << cfg.source_temperature << "\n";
+    if (cfg.overseer_error > 0)
+      std::cout << "H errs: each answer it gives and each split it makes is wrong with probability "
+                << cfg.overseer_error << " (a digit changed); the supervised baseline's labels are right\n";
     const auto start = std::chrono::steady_clock::now();
     const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
     std::vector<std::string> names;
