@@ -21,8 +21,8 @@ namespace aida {
 /// SQLite reported an error on a cache file: the message names the file, what was being
 /// done, and SQLite's own message (`sqlite3_errmsg`).
 struct sqlite_error : cache_error {
-  /// An error with message `what` and SQLite's extended result code `code`.
-  sqlite_error(const std::string& what, int code) : cache_error(what), code(code) {}
+  /// An error with message `what` and SQLite's extended result code `result_code`.
+  sqlite_error(const std::string& what, int result_code) : cache_error(what), code(result_code) {}
   int code;  ///< SQLite's (extended) result code
 };
 
