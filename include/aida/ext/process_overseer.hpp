@@ -53,9 +53,11 @@
 #include "aida/core/error.hpp"
 #include "aida/core/move.hpp"
 
+/// \cond
 extern "C" {
 extern char** environ;  // the host's environment, passed on when no other is given
 }
+/// \endcond
 
 namespace aida {
 
