@@ -406,13 +406,24 @@ aida::train_options e2e_options() {
   return opt;
 }
 
-template <class H>
+// A recording_model that, asked to fan out, splits into a question the sum task cannot read
+// ("2x") one time in four: H′ must count that as malformed rather than send it to H. (Under
+// hash_adversary, H′ consults H on "2x" rather than deferring: its score is below −1.)
+struct splitting_model : recording_model {
+  template <aida::Sampler Sm>
+  S sample(const S& o, Sm& rng) {
+    if (!o.empty() && o[0] == '^' && rng.next() % 4 == 0) return aida::string_codec{}.encode(move_t::split("2x", "2"));
+    return recording_model::sample(o, rng);
+  }
+};
+
+template <class M = recording_model, class H>
 run_record run_training(H& h) {
   const aida::tasks::sum_task task;
   auto src = task.generator(5);
   aida::sampler qrng(7);
   const auto ev = task.evaluator(aida::tasks::draw_questions(src, 10, qrng));
-  recording_model ml;
+  M ml;
   recording_adversary adv;
   aida::sampler rng(aida_test::seed());
   run_record r;
@@ -453,6 +464,32 @@ TEST(ProcessOverseerTraining, TrainingThroughTheProcessIsTheSameRun) {
   EXPECT_EQ(a.state.fallbacks.malformed_moves, b.state.fallbacks.malformed_moves);
   EXPECT_EQ(a.state.accuracy, b.state.accuracy);
   EXPECT_EQ(a.calls_after_step, b.calls_after_step);
+}
+
+// A model's split into a question H cannot read: with the well_formed predicate H′ counts it
+// as malformed, as with the C++ overseer (the same run again); without it the question reaches
+// the process, whose error reply throws out of the step.
+TEST(ProcessOverseerTraining, AWellFormedPredicateKeepsUnreadableSplitsFromTheProcess) {
+  REQUIRE_PYTHON();
+  aida::tasks::sum_overseer ref;
+  const run_record a = run_training<splitting_model>(ref);
+  ASSERT_FALSE(a.error) << *a.error;
+  EXPECT_GT(a.state.fallbacks.malformed_moves, 0u);
+  aida::process_overseer h(sum_options(), [](const S& q) { return aida::tasks::sum_overseer{}.well_formed(q); });
+  EXPECT_TRUE(h.well_formed("12"));
+  EXPECT_FALSE(h.well_formed("2x"));
+  const run_record b = run_training<splitting_model>(h);
+  ASSERT_FALSE(b.error) << *b.error;
+  EXPECT_EQ(a.model_targets, b.model_targets);
+  EXPECT_EQ(a.adversary_targets, b.adversary_targets);
+  EXPECT_EQ(a.state.overseer, b.state.overseer);
+  EXPECT_EQ(a.state.deferred, b.state.deferred);
+  EXPECT_EQ(a.state.fallbacks.malformed_moves, b.state.fallbacks.malformed_moves);
+  aida::process_overseer without(sum_options());
+  EXPECT_TRUE(without.well_formed("2x"));
+  const run_record c = run_training<splitting_model>(without);
+  ASSERT_TRUE(c.error) << "train did not throw";
+  EXPECT_THAT(*c.error, HasSubstr("the process reported an error: sum: malformed question \"2x\"")) << *c.error;
 }
 
 // The process crashes in the middle of step 3: train throws the overseer_error, and ML and the
