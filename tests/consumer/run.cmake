@@ -16,7 +16,7 @@
 #                   it; then checks that broken_model.cpp (a model without log_prob) fails to
 #                   compile with aida's one-sentence message naming the missing member.
 # fetch_content:    packs the files a release archive holds (CMakeLists.txt, cmake/, include/,
-#                   LICENSE, docs/tree-schema.json) into a .tar.gz, builds consumer/fetch_content,
+#                   LICENSE, the docs' JSON Schemas) into a .tar.gz, builds consumer/fetch_content,
 #                   which gets aida with FetchContent from that archive, and runs it; and its
 #                   second program, which uses the reference backend compiled once
 #                   (AIDA_NN_SEPARATE_COMPILATION, one source file including impl/src.hpp).
@@ -63,7 +63,8 @@ if(MODE STREQUAL "find_package")
   # The installed files a user relies on.
   foreach(f include/aida/aida.hpp include/aida/core/concepts.hpp include/aida/algorithm/amplify.hpp
             share/cmake/aida/aidaConfig.cmake share/cmake/aida/aidaConfigVersion.cmake
-            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc share/aida/tree-schema.json)
+            share/cmake/aida/aidaTargets.cmake share/pkgconfig/aida.pc share/aida/tree-schema.json
+            share/aida/overseer-protocol.schema.json)
     if(NOT EXISTS "${prefix}/${f}")
       message(FATAL_ERROR "install test: ${f} was not installed into ${prefix}")
     endif()
@@ -112,7 +113,8 @@ if(MODE STREQUAL "find_package")
 elseif(MODE STREQUAL "fetch_content")
   set(archive "${WORK_DIR}/aida-src.tar.gz")
   step("packing the release archive" ${CMAKE_COMMAND} -E chdir "${SOURCE_DIR}"
-       ${CMAKE_COMMAND} -E tar czf "${archive}" -- CMakeLists.txt cmake include LICENSE docs/tree-schema.json)
+       ${CMAKE_COMMAND} -E tar czf "${archive}" -- CMakeLists.txt cmake include LICENSE docs/tree-schema.json
+               docs/overseer-protocol.schema.json)
   step("configuring the consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/fetch_content"
        -B "${consumer_build}" ${generator} -DAIDA_ARCHIVE=${archive})
 else()
