@@ -154,6 +154,26 @@ if(MODE STREQUAL "find_package" AND EXISTS "${prefix}/share/cmake/aida/aida_xten
   string(APPEND consumer_output "${step_output}")
 endif()
 
+# A consumer that asks for the process and sqlite components, when aida was installed with
+# both and Python 3 runs the example overseer.
+find_program(AIDA_CONSUMER_PYTHON3 NAMES python3)
+if(MODE STREQUAL "find_package" AND AIDA_CONSUMER_PYTHON3
+   AND EXISTS "${prefix}/share/cmake/aida/aida_processTargets.cmake"
+   AND EXISTS "${prefix}/share/cmake/aida/aida_sqliteTargets.cmake")
+  set(ov_build "${WORK_DIR}/overseer-consumer-build")
+  step("configuring the overseer consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/overseer_components"
+       -B "${ov_build}" ${generator} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  step("building the overseer consumer" ${CMAKE_COMMAND} --build "${ov_build}")
+  file(REMOVE "${ov_build}/cache.sqlite" "${ov_build}/cache.sqlite-wal" "${ov_build}/cache.sqlite-shm")
+  step("running the overseer consumer" "${ov_build}/overseer_consumer" "${AIDA_CONSUMER_PYTHON3}"
+       "${SOURCE_DIR}/examples/overseers/sum_overseer.py" "${ov_build}/cache.sqlite")
+  string(FIND "${step_output}" "overseer consumer: fan_out(1234) = 12 | 34, hits 1, misses 1" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "install test: unexpected output of the overseer consumer:\n${step_output}")
+  endif()
+  string(APPEND consumer_output "${step_output}")
+endif()
+
 if(MODE STREQUAL "add_subdirectory")
   # A model that forgets log_prob must fail to compile with aida's sentence naming it.
   execute_process(COMMAND ${CMAKE_COMMAND} --build "${consumer_build}" --target broken_model
