@@ -318,20 +318,23 @@ void expect_identical(const Ep& x, const Ep& y) {
 }
 
 // At rate 0 an episode through the wrapper is bit for bit the one of H alone, with H and
-// through H′ (which wraps the faulty H); the episode's sampler ends in the same state. At rate
-// 0.3 the episodes differ (so the comparison can fail).
+// through H′ (which wraps the faulty H); the episode's sampler ends in the same state. The
+// depth limit makes answer calls too, so that every kind of call is compared. At rate 0.3 the
+// episodes differ (so the comparison can fail).
 TEST(FaultyOverseer, AtRateZeroEpisodesAreBitIdenticalToTheUnwrappedOverseer) {
   random_model ml;
   hash_adversary adv;
   const aida::string_codec codec;
   const aida::gumbel_argmin policy{.temperature = 1.0};
   const std::string question = "9876543210123";
+  aida::amplify_options opt;
+  opt.max_depth = 3;
   for (bool primed : {false, true}) {
     SCOPED_TRACE(primed ? "through H'" : "with H");
     auto episode = [&](auto& h, aida::sampler& rng) {
-      if (!primed) return aida::amplify(question, h, ml, adv, codec, policy, rng);
+      if (!primed) return aida::amplify(question, h, ml, adv, codec, policy, rng, opt);
       auto hp = aida::prime(h, ml, adv, codec, /*c=*/-1.0);
-      return aida::amplify(question, hp, ml, adv, codec, policy, rng);
+      return aida::amplify(question, hp, ml, adv, codec, policy, rng, opt);
     };
     sum_overseer plain;
     faulty_overseer<sum_overseer> clean(sum_overseer{}, rates(0, 0, 0, 0));
@@ -342,6 +345,8 @@ TEST(FaultyOverseer, AtRateZeroEpisodesAreBitIdenticalToTheUnwrappedOverseer) {
     expect_identical(e1, e2);
     EXPECT_EQ(r1, r2);
     EXPECT_GT(e1.nodes.size(), 3u);
+    for (auto kind : {&aida::overseer_calls::answer, &aida::overseer_calls::fan_out, &aida::overseer_calls::fan_in})
+      EXPECT_GT(e1.counts.overseer.*kind, 0u);
 
     const auto e3 = episode(erring, r3);
     EXPECT_GT(erring.faults().total(), 0u);
