@@ -47,7 +47,11 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--policy" && i + 1 < argc) policy = argv[++i];
-    else if (a == "--seed" && i + 1 < argc) seed = std::stoull(argv[++i]);
+    else if (a == "--seed" && i + 1 < argc) {
+      const std::string v = argv[++i];
+      if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos || v.size() > 19) return usage();
+      seed = std::stoull(v);
+    }
     else if (!a.empty() && a[0] != '-') question = a;
     else return usage();
   }
