@@ -1127,7 +1127,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     auto& f = runs_csv;
     f << "task,method,cell,seed,steps,episodes,distill_episodes,source_questions,overseer_answer,overseer_fan_out,"
          "overseer_fan_in,deferred_answer,deferred_fan_out,deferred_fan_in,calls_to_low,calls_to_high,"
-         "test_accuracy_at_stop,validation_accuracy_at_stop,seconds\n";
+         "test_accuracy_at_stop,validation_accuracy_at_stop,seconds,overseer_error,wrong_answers,wrong_splits\n";
     for (const auto& r : runs) {
       const auto m = std::find_if(cfg.methods.begin(), cfg.methods.end(), [&](const method_spec& x) { return x.name == r.method; });
       const auto& c = r.counts;
@@ -1136,7 +1136,8 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
         << ',' << c.episodes << ',' << c.distill_episodes << ',' << c.source_questions << ',' << c.overseer.answer << ','
         << c.overseer.fan_out << ',' << c.overseer.fan_in << ',' << c.deferred.answer << ',' << c.deferred.fan_out << ','
         << c.deferred.fan_in << ',' << opt(r.calls_to(lo_level)) << ',' << opt(r.calls_to(hi_level)) << ',' << r.final_test()
-        << ',' << r.final_validation() << ',' << r.seconds << '\n';
+        << ',' << r.final_validation() << ',' << r.seconds << ',' << (c.faulty ? cfg.overseer_error : 0.0) << ','
+        << c.faults.wrong_answers << ',' << c.faults.wrong_splits << '\n';
     }
   }
   const auto reference = reference_method(methods);
