@@ -1,10 +1,10 @@
 #pragma once
 /// \file
 /// The umbrella header: the concepts, the procedures, training, the audit, tree export and
-/// the tasks. Two parts are included on their own: the reference backend
+/// the tasks, the overseer wrappers (cache, console, fault injection). Two parts are included on their own: the reference backend
 /// (`aida/nn/nn.hpp`, and `aida/nn/checkpoint.hpp`), which brings Eigen and Boost.Hana into
 /// every translation unit and so is left to those that use it, and `aida/ext/` (adapters
-/// to other libraries).
+/// to other libraries, the process overseer, the SQLite cache: each with its dependency).
 
 #include "aida/core/concepts.hpp"
 #include "aida/core/episode.hpp"
@@ -30,5 +30,9 @@
 #include "aida/io/text.hpp"
 #include "aida/io/tree_dot.hpp"
 #include "aida/io/tree_json.hpp"
+#include "aida/overseers/cached.hpp"
+#include "aida/overseers/console.hpp"
+#include "aida/overseers/faulty.hpp"
+#include "aida/overseers/text.hpp"
 
 #include "aida/tasks/tasks.hpp"
