@@ -11,7 +11,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libeigen3-dev libboost-dev libxtensor-dev \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libcli11-dev \
-  nlohmann-json3-dev libsqlite3-dev python3 tmux \
+  nlohmann-json3-dev libsqlite3-dev python3 python3-jsonschema tmux \
   graphviz doxygen
 # libFuzzer and the sanitizer runtimes of clang 14 (the fuzz preset, scripts/fuzz.sh): only
 # recommended by Debian's clang, so not installed with --no-install-recommends.

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <chrono>
 #include <optional>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "aida/ext/process_overseer.hpp"
 #include "support/doubles.hpp"
 #include "support/seed.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -133,6 +135,34 @@ TEST(ProcessOverseer, AnErrorReplyIsAnErrorAndTheObjectStaysUsable) {
   EXPECT_THAT(error_of([&] { (void)h.answer("3x"); }), HasSubstr("'x' is not a digit"));
   EXPECT_FALSE(h.failed());
   EXPECT_EQ(h.answer("99"), "18");
+}
+
+// Every line of a real conversation (aida's hello and requests of each kind, the program's
+// hello, answers, a split and an error reply), recorded by a proxy between the two, matches
+// docs/overseer-protocol.schema.json in its direction; the checker also makes sure the schema
+// refuses lines that break the protocol (tests/support/check_protocol.py).
+TEST(ProcessOverseer, ARealConversationMatchesTheProtocolsJsonSchema) {
+  REQUIRE_PYTHON();
+#ifdef AIDA_TEST_PROTOCOL_SCHEMA
+  const aida_test::temp_dir dir;
+  const S log = (dir.path / "conversation.log").string();
+  {
+    aida::process_overseer_options o;
+    o.argv = {python, AIDA_TEST_RECORD_OVERSEER, log, python, script};
+    o.timeout = std::chrono::seconds(30);
+    aida::process_overseer h(o);
+    EXPECT_EQ(h.answer("99"), "18");
+    EXPECT_EQ(h.fan_out("1234"), move_t::split("12", "34"));
+    EXPECT_EQ(h.fan_in("1234", sub_t{"12", "3"}, sub_t{"34", "7"}), move_t::answer("10"));
+    EXPECT_THAT(error_of([&] { (void)h.fan_out("12a"); }), HasSubstr("malformed question"));
+  }
+  const S command = S(AIDA_TEST_SCHEMA_PYTHON) + " " + AIDA_TEST_CHECK_PROTOCOL + " " + AIDA_TEST_PROTOCOL_SCHEMA + " " + log;
+  const int status = std::system(command.c_str());
+  ASSERT_TRUE(WIFEXITED(status)) << command;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << command << " (2: python3-jsonschema is missing)";
+#else
+  GTEST_SKIP() << "no Python with the jsonschema package (python3-jsonschema) was found at configure time";
+#endif
 }
 
 // A type of the user's converts through to_json/from_json found by ADL.
