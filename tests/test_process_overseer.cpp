@@ -156,7 +156,7 @@ TEST(ProcessOverseer, ARealConversationMatchesTheProtocolsJsonSchema) {
     EXPECT_EQ(h.fan_in("1234", sub_t{"12", "3"}, sub_t{"34", "7"}), move_t::answer("10"));
     EXPECT_THAT(error_of([&] { (void)h.fan_out("12a"); }), HasSubstr("malformed question"));
   }
-  const S command = S(AIDA_TEST_SCHEMA_PYTHON) + " " + AIDA_TEST_CHECK_PROTOCOL + " " + AIDA_TEST_PROTOCOL_SCHEMA + " " + log;
+  const S command = S(AIDA_TEST_SCHEMA_PYTHON) + " " + AIDA_TEST_CHECK_PROTOCOL + " --require-all " + AIDA_TEST_PROTOCOL_SCHEMA + " " + log;
   const int status = std::system(command.c_str());
   ASSERT_TRUE(WIFEXITED(status)) << command;
   EXPECT_EQ(WEXITSTATUS(status), 0) << command << " (2: python3-jsonschema is missing)";
