@@ -29,10 +29,10 @@ sets=(
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
-  "robust/sum-p00|20 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7"
-  "robust/sum-p01|20 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7 --overseer-error 0.01"
-  "robust/sum-p05|20 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7 --overseer-error 0.05"
-  "robust/sum-p10|20 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7 --overseer-error 0.1"
+  "robust/sum-p00|14 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7"
+  "robust/sum-p01|13 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7 --overseer-error 0.01"
+  "robust/sum-p05|10 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7 --overseer-error 0.05"
+  "robust/sum-p10|7 min|--task sum --methods post,plain --seed 101 --seeds 3 --budget 40000 --eval-every 50 --levels 0.5,0.7 --overseer-error 0.1"
   # Supervised* with the Transformer (labels), one seed a size.
   "transformer-supervised/sum-3|1 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task sum --difficulty 3 --steps 4000"
   "transformer-supervised/wildcard-2|10 min|--model transformer --methods supervised --seeds 1 --replay 0 --labels 64 --batch 64 --curriculum 1 --eval-every 100 --budget 2000000 --task wildcard --difficulty 2 --steps 8000"
