@@ -227,25 +227,36 @@ TEST(TrainThreads, DoublesGiveTheSameRunWithOneTwoAndFourThreads) {
 }
 
 // The mutexes of train: an overseer that does not declare `concurrent_calls` never has two
-// calls in flight, nor do ML and Adv together when they do not declare
-// `concurrent_inference`. The overseer's plain call counter would be a data race for
-// ThreadSanitizer (the tsan preset) without the mutex.
+// calls in flight (with learners that declare `concurrent_inference`, so that no other mutex
+// orders its calls), nor do ML and Adv together when they do not declare it (with an
+// overseer that declares `concurrent_calls`). The overseer's plain call counter would be a
+// data race for ThreadSanitizer (the tsan preset) without the mutex.
 TEST(TrainThreads, UndeclaredOverseerAndLearnersAreNeverCalledConcurrently) {
-  in_flight overseer_calls, learner_calls;
-  watched_overseer<false> h;
-  h.watch = &overseer_calls;
-  hashing_model<false> ml;
-  hashing_adversary<false> adv;
-  ml.watch = adv.watch = &learner_calls;
   digit_source src;
   digit_evaluator ev;
-  aida::sampler rng(aida_test::seed());
   auto opt = double_options(4);
   opt.steps = 6;
-  const auto end = aida::train(src, h, ml, adv, aida::string_codec{}, aida::gumbel_argmin{0.3}, ev, rng, opt);
-  EXPECT_EQ(h.calls, end.overseer.total());  // every call that reached H, none lost to a race
-  EXPECT_EQ(overseer_calls.peak.load(), 1);
-  EXPECT_EQ(learner_calls.peak.load(), 1);
+  {
+    in_flight overseer_calls;
+    watched_overseer<false> h;
+    h.watch = &overseer_calls;
+    hashing_model<true> ml;
+    hashing_adversary<true> adv;
+    aida::sampler rng(aida_test::seed());
+    const auto end = aida::train(src, h, ml, adv, aida::string_codec{}, aida::gumbel_argmin{0.3}, ev, rng, opt);
+    EXPECT_EQ(h.calls, end.overseer.total());  // every call that reached H, none lost to a race
+    EXPECT_EQ(overseer_calls.peak.load(), 1);
+  }
+  {
+    in_flight learner_calls;
+    watched_overseer<true> h;
+    hashing_model<false> ml;
+    hashing_adversary<false> adv;
+    ml.watch = adv.watch = &learner_calls;
+    aida::sampler rng(aida_test::seed());
+    aida::train(src, h, ml, adv, aida::string_codec{}, aida::gumbel_argmin{0.3}, ev, rng, opt);
+    EXPECT_EQ(learner_calls.peak.load(), 1);
+  }
 }
 
 // An episode of step 3 fails (H refuses the question of episodes 1 and 3): with 2 threads as
