@@ -127,6 +127,7 @@ struct settings {
   std::size_t candidates = 4;       // k of the adversarial question source
   double source_temperature = 0.3;  // its Gumbel temperature
   std::size_t jobs = default_jobs();  // runs in parallel
+  std::size_t threads = 1;  // threads collecting the episodes of each run's steps
   std::string out = "experiment-out";
   std::string from;  // a curves.csv to report on instead of training
   bool verbose = false;  // print every evaluation as it happens
@@ -401,6 +402,10 @@ std::optional<settings> parse(int argc, char** argv) {
   f.count("--jobs", s.jobs, 1, 4096, "N",
           "runs in parallel, one thread each (default: the number of cores);\n"
           "the results do not depend on it, the wall times do");
+  f.count("--threads", s.threads, 1, aida::train_options::max_threads, "N",
+          "threads collecting each run's episodes (aida::train_options::threads,\n"
+          "default 1); the results do not depend on it, the wall times do: worth it\n"
+          "when the overseer is slow. With --jobs, runs x threads threads in all");
   f.toggle("--curriculum", s.curriculum,
           "1: train on questions of every difficulty from the task's least up to\n"
           "--difficulty, drawn uniformly (held-out questions stay at --difficulty)");
@@ -835,6 +840,7 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
       return c + f * (c_end - c);
     };
     opt.prime_noise = 0.1;
+    opt.threads = cfg.threads;
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
     curve_recorder<validation_and_test<Evaluator>> rec{&run, &eval, cfg.budget, cfg.verbose, shown_faults};
     auto train = [&](auto policy) {

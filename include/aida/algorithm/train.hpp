@@ -6,17 +6,21 @@
 /// episodes' targets, anneals the thresholds and, every so often, evaluates on a held-out
 /// set. Callbacks, in the manner of ensmallen, observe and may stop the run.
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "aida/algorithm/amplify.hpp"
+#include "aida/algorithm/detail/parallel.hpp"
 #include "aida/algorithm/distill.hpp"
 #include "aida/algorithm/iterate.hpp"
 #include "aida/algorithm/options.hpp"
@@ -123,6 +127,14 @@ struct train_options {
   std::size_t replay_batch = 32;     ///< targets per replayed update
   amplify_options amplify{};         ///< options of the amplification episodes
   distill_options distill{};         ///< options of the distillation episodes
+  /// Threads that collect a step's episodes, the calling thread included (1: it alone). The
+  /// results do not depend on it, bit for bit: episode i of a step draws from its own stream,
+  /// the i-th `split()` of the run's sampler at the start of the step, whichever thread runs
+  /// it. An overseer that does not declare `concurrent_calls`, and a learner that does not
+  /// declare `concurrent_inference`, are called under a mutex (see docs/concepts.md).
+  std::size_t threads = 1;
+  /// The largest `threads` that `validate` accepts.
+  static constexpr std::size_t max_threads = 1024;
 
   /// Throws `invalid_options` naming the field when the options cannot work (including the
   /// nested `amplify` and `distill`).
@@ -140,6 +152,9 @@ struct train_options {
     if (!(std::isfinite(adversarial_temperature) && adversarial_temperature >= 0))
       throw invalid_options("aida::train_options::adversarial_temperature = " +
                             std::to_string(adversarial_temperature) + " (must be finite and >= 0)");
+    if (threads == 0 || threads > max_threads)
+      throw invalid_options("aida::train_options::threads = " + std::to_string(threads) + " (must be in 1.." +
+                            std::to_string(max_threads) + ")");
     amplify.validate();
     distill.validate();
   }
@@ -258,10 +273,23 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
   train_state state;
   state.steps = options.steps;
   state.threshold = options.threshold(0);
-  auto primed = prime<S>(h, ml, adv, codec, state.threshold, options.prime_noise, rng.split());
+  // The episodes see H, ML and Adv through wrappers that take a mutex around each call of
+  // one that has not declared it may be called concurrently (no mutex with one thread).
+  const bool parallel = options.threads > 1;
+  std::mutex overseer_mutex, learner_mutex;
+  guarded_overseer<H> h_shared(h, parallel && !concurrent_calls<H> ? &overseer_mutex : nullptr);
+  guarded_model<M> ml_shared(ml, parallel && !concurrent_inference<M> ? &learner_mutex : nullptr);
+  guarded_adversary<V> adv_shared(adv, parallel && !concurrent_inference<V> ? &learner_mutex : nullptr);
+  auto primed = prime<S>(h_shared, ml_shared, adv_shared, codec, state.threshold, options.prime_noise, rng.split());
   adversarial_source<Src, M, V> adversarial(questions, ml, adv, options.adversarial_candidates,
                                             options.adversarial_temperature);
-  episode_for<C, M> ep;
+  worker_pool pool(options.threads);
+  std::vector<episode_for<C, M>> episodes(options.episodes_per_step + options.distill_episodes_per_step);
+  std::vector<S> streams;
+  std::vector<Q> step_questions;
+  std::vector<std::exception_ptr> failures;
+  streams.reserve(episodes.size());
+  step_questions.reserve(episodes.size());
   std::vector<model_target<Q, A>> model_batch;
   std::vector<adversary_target<Q, O>> adversary_batch;
   replay_memory<model_target<Q, A>> memory(options.replay_capacity);
@@ -274,30 +302,53 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     (detail::notify_evaluate(callbacks, state), ...);
   };
-  auto collect = [&] {
+  auto collect = [&](const episode_for<C, M>& ep) {
     detail::accumulate(state, ep.counts);
     model_batch.insert(model_batch.end(), ep.model_targets.begin(), ep.model_targets.end());
     adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
   };
 
-  // The episodes of a step (spec §2, §3, §4): their targets go to the two batches.
+  // The episodes of a step (spec §2, §3, §4): their targets go to the two batches, in
+  // episode order. Episode i draws from streams[i], the i-th split of `rng` (amplification
+  // episodes first, then distillation episodes): its question on this thread, in order, then
+  // its tree on whichever thread of the pool takes it, while ML and Adv only answer. So the
+  // episodes, and everything after them, are the same for any number of threads.
+  const std::size_t amplified = options.episodes_per_step;
   auto run_episodes = [&] {
+    const std::size_t n = episodes.size();
+    streams.clear();
+    step_questions.clear();
+    for (std::size_t i = 0; i < n; ++i) streams.push_back(rng.split());
+    for (std::size_t i = 0; i < amplified; ++i) step_questions.push_back(Q(adversarial.next(streams[i])));
+    for (std::size_t i = amplified; i < n; ++i) step_questions.push_back(Q(questions.next(streams[i])));
+    failures.assign(n, nullptr);
+    // The first episode (in episode order) that failed; an episode after it is skipped, one
+    // before it still runs, so that the exception rethrown is always the same one.
+    std::atomic<std::size_t> first_failure{n};
+    auto episode = [&](std::size_t i) noexcept {
+      if (i > first_failure.load()) return;
+      try {
+        if (i >= amplified)
+          distill_into(episodes[i], step_questions[i], ml_shared, adv_shared, codec, streams[i], options.distill);
+        else if (options.iterate)
+          amplify_into(episodes[i], step_questions[i], primed, ml_shared, adv_shared, codec, policy, streams[i],
+                       options.amplify);
+        else
+          amplify_into(episodes[i], step_questions[i], h_shared, ml_shared, adv_shared, codec, policy, streams[i],
+                       options.amplify);
+      } catch (...) {
+        failures[i] = std::current_exception();
+        for (std::size_t f = first_failure.load(); i < f && !first_failure.compare_exchange_weak(f, i);) {
+        }
+      }
+    };
+    pool.run(n, episode);
+    if (const std::size_t f = first_failure.load(); f < n) std::rethrow_exception(failures[f]);
     model_batch.clear();
     adversary_batch.clear();
-    for (std::size_t e = 0; e < options.episodes_per_step; ++e) {
-      const Q q = adversarial.next(rng);
-      if (options.iterate)
-        amplify_into(ep, q, primed, ml, adv, codec, policy, rng, options.amplify);
-      else
-        amplify_into(ep, q, h, ml, adv, codec, policy, rng, options.amplify);
-      ++state.episodes;
-      collect();
-    }
-    for (std::size_t e = 0; e < options.distill_episodes_per_step; ++e) {
-      const Q q = questions.next(rng);
-      distill_into(ep, q, ml, adv, codec, rng, options.distill);
-      ++state.distill_episodes;
-      collect();
+    for (std::size_t i = 0; i < n; ++i) {
+      ++(i < amplified ? state.episodes : state.distill_episodes);
+      collect(episodes[i]);
     }
   };
   // The updates of a step; returns ML's mean loss and the adversary's. The episodes do not
@@ -378,6 +429,17 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
 /// steps on batches drawn from it) and Adv on the step's adversary targets (one
 /// `train_step`). The policy's `step` member, if it has one, and H′'s threshold follow the
 /// step. Returns the final state. docs/training.md describes the options and what worked.
+///
+/// **Threads.** With `options.threads` = N > 1 a step's episodes run on N threads (the
+/// calling one and N − 1 workers started once per call) while ML and Adv only answer; their
+/// targets are merged in episode order and the updates are made once, on the calling thread,
+/// as with one thread. Episode i of a step draws from the i-th `split()` of `rng` made at the
+/// start of the step, so the run is bit for bit the same for every N. The question source
+/// (and the adversarial source's scoring), the evaluator and the callbacks are called on the
+/// calling thread only; the overseer, ML and Adv from any of the N, concurrently only when
+/// they declare it (`aida::concurrent_calls`, `aida::concurrent_inference`), else under a
+/// mutex. When episodes throw, every worker finishes its episode and the exception of the
+/// first failing episode, in episode order, is rethrown (as below).
 ///
 /// **A step is all or nothing.** If anything in a step throws (the overseer, the question
 /// source, a model, the adversary, a codec check) or a `train_step` returns a non-finite loss

@@ -251,6 +251,31 @@ concept Restorable = requires(M& m) {
   m.restore(m.snapshot());
 };
 
+/// Whether overseer `H` may be called from several threads at once: true when it declares
+/// `static constexpr bool concurrent_calls = true` (the task overseers of `aida/tasks/` do:
+/// they are stateless). `aida::train` with `train_options::threads` > 1 calls an overseer
+/// that does not declare it under a mutex, one call at a time.
+template <class H>
+constexpr bool concurrent_calls = [] {
+  using T = std::remove_cvref_t<H>;
+  if constexpr (requires { T::concurrent_calls; }) return static_cast<bool>(T::concurrent_calls);
+  else return false;
+}();
+
+/// Whether the inference members of a model or adversary (`predict`, `predict_batch`,
+/// `log_prob`, `sample`, `greedy`; `score`) may be called from several threads at once while
+/// nothing trains it: true when it declares `static constexpr bool concurrent_inference = true`
+/// (the reference backend's four models do). Opt-in, because a model that caches or keeps
+/// scratch space in its members would race silently. `aida::train` with
+/// `train_options::threads` > 1 calls a learner that does not declare it under a mutex (one
+/// mutex shared by every learner that does not declare it), one call at a time.
+template <class M>
+constexpr bool concurrent_inference = [] {
+  using T = std::remove_cvref_t<M>;
+  if constexpr (requires { T::concurrent_inference; }) return static_cast<bool>(T::concurrent_inference);
+  else return false;
+}();
+
 /// Which subquestions of a round to recurse on (spec §2 step 4, §5).
 struct selection {
   bool recurse[2] = {false, false};  ///< whether to recurse on the first and the second

@@ -84,6 +84,10 @@ struct char_model_params {
 /// ML: the character embedding model (spec §1). See the file comment.
 class char_model {
  public:
+  /// Its inference members may be called from several threads at once while nothing trains
+  /// it (`aida::concurrent_inference`): their scratch space is the calling thread's tape
+  /// (`tape::local()`) and locals; they only read the parameters.
+  static constexpr bool concurrent_inference = true;
   /// Questions are strings.
   using question_type = std::string;
   /// So are answers.

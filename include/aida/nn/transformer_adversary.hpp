@@ -87,6 +87,10 @@ struct transformer_adversary_params {
 /// Adv: see the file comment.
 class transformer_adversary {
  public:
+  /// Its inference members may be called from several threads at once while nothing trains
+  /// it (`aida::concurrent_inference`): their scratch space is the calling thread's tape
+  /// (`tape::local()`) and locals; they only read the parameters.
+  static constexpr bool concurrent_inference = true;
   /// Questions are strings.
   using question_type = std::string;
   /// What `train_step` trains on.

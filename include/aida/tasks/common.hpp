@@ -284,6 +284,9 @@ class overseer_base {
   using answer_type = std::string;
   using move_type = Move<std::string, std::string>;
   using subanswer_type = Subanswer<std::string, std::string>;
+  /// The task overseers are stateless (their members are const and keep nothing): they may be
+  /// called from several threads at once (`aida::concurrent_calls`).
+  static constexpr bool concurrent_calls = true;
 
   /// The answer of the overseer's own recursion; throws `malformed_question` for a question
   /// that is not of the task.
