@@ -17,7 +17,14 @@ if [ ! -f "$build/build.ninja" ]; then
   cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS=-march=native \
         -DAIDA_BUILD_BENCHMARKS=ON -DAIDA_BUILD_TESTS=OFF -DAIDA_BUILD_EXAMPLES=OFF
 fi
-ninja -C "$build" bench_recursion bench_tape bench_gemm bench_backend bench_transformer
+ninja -C "$build" bench_recursion bench_tape bench_gemm bench_backend bench_transformer \
+  bench_cached_overseer bench_train_threads
+# The process overseer's benchmark exists only with the process component (nlohmann/json).
+process=0
+if ninja -C "$build" -t query bench_process_overseer >/dev/null 2>&1; then
+  ninja -C "$build" bench_process_overseer
+  process=1
+fi
 
 mkdir -p "$out"
 b="$build/benchmarks"
@@ -43,6 +50,11 @@ if [ "${SKIP_PYTORCH:-0}" != 1 ]; then
 else
   run backend "$b/bench_backend" --benchmark_repetitions=5
   run transformer "$b/bench_transformer" --benchmark_repetitions=5
+fi
+run cached_overseer "$b/bench_cached_overseer" --benchmark_repetitions=5 --benchmark_min_time=0.2
+run train_threads "$b/bench_train_threads" --benchmark_repetitions=10
+if [ "$process" = 1 ]; then
+  run process_overseer "$b/bench_process_overseer" --benchmark_repetitions=5 --benchmark_min_time=0.5
 fi
 uptime >> "$out/$stamp-load.txt"
 echo "results in $out/$stamp-*"
