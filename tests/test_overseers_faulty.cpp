@@ -17,6 +17,7 @@
 #include "aida/overseers/faulty.hpp"
 #include "aida/tasks/sum.hpp"
 #include "support/doubles.hpp"
+#include "support/episodes.hpp"
 #include "support/seed.hpp"
 
 namespace {
@@ -271,50 +272,6 @@ TEST(FaultyOverseer, PassesTheContextOnAndNeverDrawsFromTheEpisodesSampler) {
     }
     EXPECT_EQ(g.faults().total(), 0u);
   }
-}
-
-std::uint64_t bits(double x) { return std::bit_cast<std::uint64_t>(x); }
-
-/// Field-by-field comparison of two episodes, doubles bit for bit.
-template <class Ep>
-void expect_identical(const Ep& x, const Ep& y) {
-  EXPECT_EQ(x.answer, y.answer);
-  EXPECT_EQ(x.counts, y.counts);
-  ASSERT_EQ(x.nodes.size(), y.nodes.size());
-  for (std::size_t i = 0; i < x.nodes.size(); ++i) {
-    const auto &a = x.nodes[i], &b = y.nodes[i];
-    EXPECT_EQ(a.question, b.question);
-    EXPECT_EQ(a.parent, b.parent);
-    EXPECT_EQ(a.fan_out, b.fan_out);
-    EXPECT_EQ(a.fan_out_by, b.fan_out_by);
-    EXPECT_EQ(a.round_count, b.round_count);
-    EXPECT_EQ(a.answer, b.answer);
-    EXPECT_EQ(a.answered_by, b.answered_by);
-    EXPECT_EQ(a.end, b.end);
-  }
-  ASSERT_EQ(x.rounds.size(), y.rounds.size());
-  for (std::size_t i = 0; i < x.rounds.size(); ++i) {
-    const auto &a = x.rounds[i], &b = y.rounds[i];
-    EXPECT_EQ(a.questions, b.questions);
-    EXPECT_EQ(a.move, b.move);
-    EXPECT_EQ(a.move_by, b.move_by);
-    for (int k = 0; k < 2; ++k) {
-      EXPECT_EQ(a.answers[k], b.answers[k]);
-      EXPECT_EQ(a.answered_by[k], b.answered_by[k]);
-      EXPECT_EQ(bits(a.scores[k]), bits(b.scores[k]));
-      EXPECT_EQ(a.recursed[k], b.recursed[k]);
-    }
-  }
-  ASSERT_EQ(x.model_targets.size(), y.model_targets.size());
-  for (std::size_t i = 0; i < x.model_targets.size(); ++i) {
-    EXPECT_EQ(x.model_targets[i].query, y.model_targets[i].query);
-    EXPECT_EQ(x.model_targets[i].target, y.model_targets[i].target);
-    EXPECT_EQ(bits(x.model_targets[i].loss), bits(y.model_targets[i].loss));
-  }
-  ASSERT_EQ(x.adversary_targets.size(), y.adversary_targets.size());
-  for (std::size_t i = 0; i < x.adversary_targets.size(); ++i)
-    EXPECT_EQ(bits(x.adversary_targets[i].prediction), bits(y.adversary_targets[i].prediction));
-  for (int k = 0; k < 3; ++k) EXPECT_EQ(bits(x.losses.ml[k]), bits(y.losses.ml[k]));
 }
 
 // At rate 0 an episode through the wrapper is bit for bit the one of H alone, with H and
