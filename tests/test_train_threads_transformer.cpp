@@ -3,6 +3,8 @@
 // size on 2-digit sums, every parameter and optimiser bit and the per-step counts are the same
 // with 1, 2 and 4 threads. The tsan preset runs it under ThreadSanitizer, which would report
 // scratch space (the decoder's key/value cache, attention workspaces) shared between threads.
+// Data-parallel training over two ranks (threads, support/thread_group.hpp) keeps the pair's
+// bits the same on both ranks, as tests/test_train_ranks.cpp shows for the GRU pair.
 // (A file of its own: the Transformer's headers take several times longer to compile.)
 #include <gtest/gtest.h>
 
@@ -15,6 +17,7 @@
 #include "aida/nn/transformer.hpp"
 #include "support/seed.hpp"
 #include "support/snapshot.hpp"
+#include "support/thread_group.hpp"
 
 namespace {
 
@@ -33,7 +36,8 @@ struct counts_recorder {
   }
 };
 
-run_result run(std::size_t threads) {
+// With `comm`, data-parallel over its ranks; the model seeds differ by rank (rank 0's win).
+run_result run(std::size_t threads, aida_test::thread_rank* comm = nullptr) {
   const aida::tasks::sum_task task;
   auto generator = task.generator(2);
   aida::nn::transformer_config mc;
@@ -45,7 +49,7 @@ run_result run(std::size_t threads) {
   mc.feed_forward = 32;
   mc.max_question_length = 64;
   mc.max_answer_length = 8;
-  mc.seed = aida_test::seed();
+  mc.seed = aida_test::seed() + (comm ? 100 * static_cast<std::uint64_t>(comm->rank()) : 0);
   aida::nn::transformer_model ml(mc);
   aida::nn::transformer_adversary_config ac;
   ac.charset = task.charset();
@@ -70,7 +74,11 @@ run_result run(std::size_t threads) {
   opt.threshold = [](std::size_t s) { return s < 1 ? std::numeric_limits<double>::infinity() : 0.0; };
   aida::sampler rng(aida_test::seed());
   run_result r;
-  aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, counts_recorder{&r.curve});
+  if (comm)
+    aida::train(*comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt,
+                counts_recorder{&r.curve});
+  else
+    aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, counts_recorder{&r.curve});
   r.ml = aida_test::snapshot(ml);
   r.adv = aida_test::snapshot(adv);
   return r;
@@ -87,6 +95,25 @@ TEST(TrainThreadsTransformer, ThePairGivesTheSameParametersWithOneTwoAndFourThre
     EXPECT_TRUE(aida_test::same_bits(one.ml, r.ml)) << threads << " threads";
     EXPECT_TRUE(aida_test::same_bits(one.adv, r.adv)) << threads << " threads";
   }
+}
+
+TEST(TrainRanksTransformer, TwoRanksHoldTheSameBitsAndCountLikeOneProcess) {
+  static_assert(aida::DataParallelModel<aida::nn::transformer_model, std::string, std::string> &&
+                aida::DataParallelAdversary<aida::nn::transformer_adversary, std::string, aida::nn::encoder_states>);
+  aida_test::thread_group group(2, std::chrono::seconds(120));
+  std::vector<run_result> ranks(2);
+  aida_test::run_ranks(group, [&](int r) {
+    aida_test::thread_rank comm{&group, r};
+    ranks[static_cast<std::size_t>(r)] = run(1, &comm);
+  });
+  EXPECT_EQ(ranks[0].curve, ranks[1].curve);
+  EXPECT_TRUE(aida_test::same_bits(ranks[0].ml, ranks[1].ml));
+  EXPECT_TRUE(aida_test::same_bits(ranks[0].adv, ranks[1].adv));
+  // The first step's counts are one process's (the losses, summed in another order, may not be).
+  const run_result alone = run(1);
+  ASSERT_EQ(ranks[0].curve.size(), 3u);
+  const auto counts = [](const std::string& line) { return line.substr(0, line.find(" t") + 1); };
+  EXPECT_EQ(counts(ranks[0].curve[0]), counts(alone.curve[0]));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 /// every translation unit and so is left to those that use it, and `aida/ext/` (adapters
 /// to other libraries, the process overseer, the SQLite cache: each with its dependency).
 
+#include "aida/core/communicator.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/episode.hpp"
 #include "aida/core/error.hpp"

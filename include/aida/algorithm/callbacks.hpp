@@ -4,6 +4,12 @@
 /// periodic checkpoints and a curriculum. A callback is any object with some of
 /// `on_begin(train_state&)`, `on_step(train_state&)`, `on_evaluate(train_state&)`,
 /// `on_end(train_state&)`; pass as many as you like to `train`.
+///
+/// In data-parallel training (`train` with a `Communicator`) every rank runs its callbacks;
+/// the progress line, the metrics files and `checkpoint_every` act on rank 0 only
+/// (`train_state::rank`). The metrics files are opened by their constructors: on the other
+/// ranks give them a path that no one reads (`/dev/null`), so that they do not truncate rank
+/// 0's file.
 
 #include <cmath>
 #include <cstddef>
@@ -33,7 +39,7 @@ class progress_line {
 
   /// Redraws the line (every `every(n)` steps, and at the last).
   void on_step(train_state& s) {
-    if (!on_ || (s.step % every_ != 0 && s.step != s.steps)) return;
+    if (!on_ || s.rank != 0 || (s.step % every_ != 0 && s.step != s.steps)) return;
     const double rate = s.seconds > 0 ? static_cast<double>(s.step) / s.seconds : 0;
     const double eta = rate > 0 ? static_cast<double>(s.steps - s.step) / rate : 0;
     std::ostringstream line;
@@ -98,8 +104,9 @@ class csv_metrics {
     out_ << "run,step,episodes,overseer_calls,h_answer,h_fan_out,h_fan_in,model_calls,adversary_calls,"
             "model_loss,adversary_loss,accuracy,threshold,difficulty,seconds\n";
   }
-  /// Writes a row of `s`'s metrics and flushes it.
+  /// Writes a row of `s`'s metrics and flushes it (on rank 0 only, in data-parallel training).
   void on_evaluate(train_state& s) {
+    if (s.rank != 0) return;
     using detail::number;
     out_ << label_ << ',' << s.step << ',' << s.episodes << ',' << s.overseer.total() << ','
          << s.overseer.answer << ',' << s.overseer.fan_out << ',' << s.overseer.fan_in << ','
@@ -121,8 +128,9 @@ class json_lines_metrics {
   /// `label` is each object's `run`.
   explicit json_lines_metrics(const std::string& path, std::string label = "")
       : out_(detail::open_for_writing(path)), label_(std::move(label)) {}
-  /// Writes a line of `s`'s metrics and flushes it.
+  /// Writes a line of `s`'s metrics and flushes it (on rank 0 only, in data-parallel training).
   void on_evaluate(train_state& s) {
+    if (s.rank != 0) return;
     using detail::number;
     out_ << "{\"run\":\"" << escape(label_) << "\",\"step\":" << s.step << ",\"episodes\":" << s.episodes
          << ",\"overseer_calls\":" << s.overseer.total() << ",\"h_answer\":" << s.overseer.answer
@@ -174,13 +182,13 @@ struct stop_at_overseer_calls {
 struct checkpoint_every {
   std::size_t every = 1000;  ///< steps between saves; 0: only at the end
   std::function<void(const train_state&)> save;  ///< the save; none: the callback does nothing
-  /// Saves when the step is a multiple of `every`.
+  /// Saves when the step is a multiple of `every` (on rank 0 only, in data-parallel training).
   void on_step(train_state& s) const {
-    if (every != 0 && s.step % every == 0 && save) save(s);
+    if (s.rank == 0 && every != 0 && s.step % every == 0 && save) save(s);
   }
   /// Saves, unless the last step already did.
   void on_end(train_state& s) const {
-    if (save && (every == 0 || s.step % every != 0)) save(s);
+    if (s.rank == 0 && save && (every == 0 || s.step % every != 0)) save(s);
   }
 };
 

@@ -7,14 +7,18 @@
 /// set. Callbacks, in the manner of ensmallen, observe and may stop the run.
 
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <limits>
 #include <mutex>
 #include <span>
+#include <type_traits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +28,7 @@
 #include "aida/algorithm/distill.hpp"
 #include "aida/algorithm/iterate.hpp"
 #include "aida/algorithm/options.hpp"
+#include "aida/core/communicator.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
 #include "aida/core/policies.hpp"
@@ -92,6 +97,11 @@ struct train_state {
   std::size_t difficulty = 0;    ///< for curricula; set by the curriculum callback
   double seconds = 0;            ///< wall time since the start
   bool stop = false;             ///< set by a callback to end the run after this step
+  /// This process's rank in data-parallel training (`train` with a `Communicator`); 0 alone.
+  /// The counts above are over every rank; the library's logging and checkpoint callbacks
+  /// act on rank 0 only.
+  std::size_t rank = 0;
+  std::size_t ranks = 1;         ///< the number of ranks training together; 1 alone
   std::string stop_reason;       ///< the reason given to the first `request_stop`
 
   /// Sets `stop` with the reason `why`; a second request keeps the first reason.
@@ -199,6 +209,54 @@ inline void accumulate(train_state& s, const episode_counts& c) {
   s.fallbacks.malformed_moves += c.fallbacks.malformed_moves;
 }
 
+/// The counts of a step that data-parallel ranks sum (`tally`): episodes, calls, fallbacks
+/// and targets, in a fixed order, as doubles (exact below 2^53).
+constexpr std::size_t tally_size = 18;
+
+inline void tally_to(const train_state& d, double* out) {
+  const std::size_t v[tally_size] = {d.episodes, d.distill_episodes, d.overseer.answer, d.overseer.fan_out,
+                                     d.overseer.fan_in, d.deferred.answer, d.deferred.fan_out, d.deferred.fan_in,
+                                     d.cached.answer, d.cached.fan_out, d.cached.fan_in, d.model_calls,
+                                     d.adversary_calls, d.fallbacks.depth_limit, d.fallbacks.round_limit,
+                                     d.fallbacks.overseer_budget, d.fallbacks.malformed_moves, d.targets};
+  for (std::size_t i = 0; i < tally_size; ++i) out[i] = static_cast<double>(v[i]);
+}
+
+inline void tally_from(const double* in, train_state& d) {
+  std::size_t* v[tally_size] = {&d.episodes, &d.distill_episodes, &d.overseer.answer, &d.overseer.fan_out,
+                                &d.overseer.fan_in, &d.deferred.answer, &d.deferred.fan_out, &d.deferred.fan_in,
+                                &d.cached.answer, &d.cached.fan_out, &d.cached.fan_in, &d.model_calls,
+                                &d.adversary_calls, &d.fallbacks.depth_limit, &d.fallbacks.round_limit,
+                                &d.fallbacks.overseer_budget, &d.fallbacks.malformed_moves, &d.targets};
+  for (std::size_t i = 0; i < tally_size; ++i) *v[i] = static_cast<std::size_t>(in[i]);
+}
+
+/// Adds the counts of `d` (a step's) to `s`.
+inline void add_counts(train_state& s, const train_state& d) {
+  double a[tally_size], b[tally_size];
+  tally_to(s, a);
+  tally_to(d, b);
+  for (std::size_t i = 0; i < tally_size; ++i) a[i] += b[i];
+  tally_from(a, s);
+}
+
+/// A fingerprint of the options every rank must share (they decide how many collective calls
+/// a step makes and what the ranks draw).
+inline std::uint64_t shared_options_fingerprint(const train_options& o) {
+  std::uint64_t h = 1469598103934665603ULL;
+  const auto mix = [&](std::uint64_t x) {
+    for (int i = 0; i < 8; ++i) h = (h ^ ((x >> (8 * i)) & 0xff)) * 1099511628211ULL;
+  };
+  for (std::uint64_t x : {std::uint64_t{o.steps}, std::uint64_t{o.episodes_per_step},
+                          std::uint64_t{o.distill_episodes_per_step}, std::uint64_t{o.eval_every},
+                          std::uint64_t{o.iterate}, std::uint64_t{o.adversarial_candidates},
+                          std::uint64_t{o.replay_capacity}, std::uint64_t{o.updates_per_step},
+                          std::uint64_t{o.replay_batch}, std::bit_cast<std::uint64_t>(o.prime_noise),
+                          std::bit_cast<std::uint64_t>(o.adversarial_temperature)})
+    mix(x);
+  return h;
+}
+
 /// What a learner's state is put back from when a step fails: its snapshot when it is
 /// `Restorable`, nothing otherwise.
 struct no_snapshot {};
@@ -260,19 +318,85 @@ constexpr bool train_arguments() {
   }
 }
 
-/// The loop of `train`, once its arguments are known to model their concepts.
-template <class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
-train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
-                       const train_options& options, Callbacks&&... callbacks) {
+/// Sums over the ranks of `comm` a step's counts `delta` and each rank's failure flag;
+/// returns the rank of the first failing rank (size when none).
+template <class Comm>
+int exchange_tally(Comm& comm, train_state& delta, bool failed, std::vector<double>& buffer) {
+  const int ranks = comm.size();
+  buffer.assign(tally_size + static_cast<std::size_t>(ranks), 0.0);
+  tally_to(delta, buffer.data());
+  buffer[tally_size + static_cast<std::size_t>(comm.rank())] = failed ? 1.0 : 0.0;
+  comm.all_reduce_sum(std::span<double>(buffer));
+  tally_from(buffer.data(), delta);
+  for (int r = 0; r < ranks; ++r)
+    if (buffer[tally_size + static_cast<std::size_t>(r)] != 0) return r;
+  return ranks;
+}
+
+/// Broadcasts from rank 0 a value of trivially copyable type.
+template <class Comm, class T>
+void broadcast_value(Comm& comm, T& value) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  comm.broadcast(std::as_writable_bytes(std::span<T>(&value, 1)), 0);
+}
+
+/// Every rank takes rank 0's `stop` and `stop_reason`.
+template <class Comm>
+void agree_on_stop(Comm& comm, train_state& state) {
+  std::uint64_t length = state.stop ? state.stop_reason.size() + 1 : 0;
+  broadcast_value(comm, length);
+  state.stop = length > 0;
+  if (length == 0) return;
+  state.stop_reason.resize(length - 1);
+  comm.broadcast(std::as_writable_bytes(std::span<char>(state.stop_reason.data(), length - 1)), 0);
+}
+
+/// Checks, on every rank together, that the ranks share rank 0's options, and makes their
+/// learners and sampler rank 0's.
+template <class Comm, class M, class V, class S>
+void start_ranks(Comm& comm, M& ml, V& adv, S& rng, const train_options& options) {
+  const std::uint64_t mine = shared_options_fingerprint(options);
+  std::uint64_t root = mine;
+  broadcast_value(comm, root);
+  double differ[1] = {root == mine ? 0.0 : 1.0};
+  comm.all_reduce_sum(std::span<double>(differ));
+  if (differ[0] > 0)
+    throw invalid_options("aida::train: the train_options of " + std::to_string(static_cast<int>(differ[0])) +
+                          " rank(s) differ from rank 0's in steps, episodes, evaluation, the adversarial source, "
+                          "H′'s noise or the replay memory: every rank must pass the same options");
+  gradient_exchange ex(comm);
+  ml.synchronize(ex, 0);
+  adv.synchronize(ex, 0);
+  static_assert(std::is_trivially_copyable_v<S>,
+                "aida::train with a Communicator: the sampler must be trivially copyable, so that rank 0's can be "
+                "broadcast");
+  broadcast_value(comm, rng);
+}
+
+/// The loop of `train`, once its arguments are known to model their concepts. With a
+/// communicator of one rank it is the loop of one process, bit for bit.
+template <class Comm, class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
+train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator,
+                       S& rng, const train_options& options, Callbacks&&... callbacks) {
   using Q = codec_question_t<C>;
   using A = codec_answer_t<C>;
   using O = model_output_t<M, Q>;
   options.validate();
+  const int ranks = comm.size(), rank = comm.rank();
+  if (ranks < 1 || rank < 0 || rank >= ranks)
+    throw invalid_options("aida::train: the communicator gives rank " + std::to_string(rank) + " of " +
+                          std::to_string(ranks) + " (a rank must be in [0, size), size at least 1)");
+  const bool distributed = ranks > 1;
+  constexpr bool one_process = std::is_same_v<Comm, single_process>;
+  if constexpr (!one_process)
+    if (distributed) start_ranks(comm, ml, adv, rng, options);
 
   const auto start = std::chrono::steady_clock::now();
   train_state state;
   state.steps = options.steps;
   state.threshold = options.threshold(0);
+  state.rank = static_cast<std::size_t>(rank);
+  state.ranks = static_cast<std::size_t>(ranks);
   // The episodes see H, ML and Adv through wrappers that take a mutex around each call of
   // one that has not declared it may be called concurrently (no mutex with one thread).
   const bool parallel = options.threads > 1;
@@ -292,27 +416,34 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
   step_questions.reserve(episodes.size());
   std::vector<model_target<Q, A>> model_batch;
   std::vector<adversary_target<Q, O>> adversary_batch;
-  replay_memory<model_target<Q, A>> memory(options.replay_capacity);
+  // With several ranks, each keeps its own targets: its share of the memory.
+  replay_memory<model_target<Q, A>> memory(distributed ? (options.replay_capacity + static_cast<std::size_t>(ranks) - 1) /
+                                                             static_cast<std::size_t>(ranks)
+                                                       : options.replay_capacity);
   std::vector<model_target<Q, A>> replay;
+  std::vector<double> tally_buffer;
+  train_state delta;
 
   auto evaluate = [&] {
-    state.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
-        [&](const Q& q) { return A(ml.greedy(ml.predict(q))); })));
+    if (rank == 0)
+      state.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
+          [&](const Q& q) { return A(ml.greedy(ml.predict(q))); })));
+    if constexpr (!one_process)
+      if (distributed) broadcast_value(comm, state.accuracy);
     ++state.evaluations;
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     (detail::notify_evaluate(callbacks, state), ...);
   };
-  auto collect = [&](const episode_for<C, M>& ep) {
-    detail::accumulate(state, ep.counts);
-    model_batch.insert(model_batch.end(), ep.model_targets.begin(), ep.model_targets.end());
-    adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
-  };
+  // Episode i of a step is this rank's when i % ranks == rank (every episode, alone).
+  const auto mine = [&](std::size_t i) { return static_cast<int>(i % static_cast<std::size_t>(ranks)) == rank; };
 
   // The episodes of a step (spec §2, §3, §4): their targets go to the two batches, in
   // episode order. Episode i draws from streams[i], the i-th split of `rng` (amplification
   // episodes first, then distillation episodes): its question on this thread, in order, then
   // its tree on whichever thread of the pool takes it, while ML and Adv only answer. So the
-  // episodes, and everything after them, are the same for any number of threads.
+  // episodes, and everything after them, are the same for any number of threads. With
+  // several ranks each rank draws every question (so that a question source with a state
+  // stays the same on every rank) and builds the trees of its own episodes.
   const std::size_t amplified = options.episodes_per_step;
   auto run_episodes = [&] {
     const std::size_t n = episodes.size();
@@ -326,7 +457,7 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     // before it still runs, so that the exception rethrown is always the same one.
     std::atomic<std::size_t> first_failure{n};
     auto episode = [&](std::size_t i) noexcept {
-      if (i > first_failure.load()) return;
+      if (i > first_failure.load() || !mine(i)) return;
       try {
         if (i >= amplified)
           distill_into(episodes[i], step_questions[i], ml_shared, adv_shared, codec, streams[i], options.distill);
@@ -347,13 +478,36 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     model_batch.clear();
     adversary_batch.clear();
     for (std::size_t i = 0; i < n; ++i) {
-      ++(i < amplified ? state.episodes : state.distill_episodes);
-      collect(episodes[i]);
+      if (!mine(i)) continue;
+      const auto& ep = episodes[i];
+      ++(i < amplified ? delta.episodes : delta.distill_episodes);
+      detail::accumulate(delta, ep.counts);
+      model_batch.insert(model_batch.end(), ep.model_targets.begin(), ep.model_targets.end());
+      adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
     }
+    delta.targets += model_batch.size();
+  };
+  // With several ranks: the step's counts summed over them, and if a rank failed, every
+  // rank throws (the failing one its own exception).
+  auto run_distributed_episodes = [&] {
+    std::exception_ptr failure;
+    try {
+      run_episodes();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    const int failed = exchange_tally(comm, delta, failure != nullptr, tally_buffer);
+    if (failure) std::rethrow_exception(failure);
+    if (failed < ranks)
+      throw error("aida::train: step " + std::to_string(state.step + 1) + " of " + std::to_string(options.steps) +
+                  " failed on rank " + std::to_string(failed) + " (see its error); this rank's learners and sampler are "
+                  "as they were before the step");
   };
   // The updates of a step; returns ML's mean loss and the adversary's. The episodes do not
   // change the learners, so their state on entry is their state before the step: a learner
   // that is Restorable is put back to it if an update throws or returns a non-finite loss.
+  // With several ranks every update is data-parallel: each rank trains on its own targets
+  // and the gradients are averaged over the ranks' targets.
   auto update = [&]() -> std::pair<double, double> {
     auto ml_before = detail::snapshot_of(ml);
     auto adv_before = detail::snapshot_of(adv);
@@ -361,20 +515,40 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     const auto checked = [&](auto loss, const char* who) {
       return detail::finite_loss(static_cast<double>(loss), who, state.step, options.steps, note);
     };
+    [[maybe_unused]] gradient_exchange ex(comm);
+    const auto ml_step = [&](const std::vector<model_target<Q, A>>& batch) {
+      const std::span<const model_target<Q, A>> b(batch);
+      if constexpr (!one_process)
+        if (distributed) return checked(ml.train_step(b, ex), "ML's train_step");
+      return checked(ml.train_step(b), "ML's train_step");
+    };
     try {
       double model_loss = 0;
       if (options.replay_capacity == 0) {
-        model_loss = checked(ml.train_step(std::span<const model_target<Q, A>>(model_batch)), "ML's train_step");
+        model_loss = ml_step(model_batch);
       } else {
         for (auto& t : model_batch) memory.add(std::move(t));
         for (std::size_t u = 0; u < options.updates_per_step; ++u) {
-          memory.draw(replay, options.replay_batch, rng);
-          model_loss += checked(ml.train_step(std::span<const model_target<Q, A>>(replay)), "ML's train_step");
+          if (!distributed) {
+            memory.draw(replay, options.replay_batch, rng);
+          } else {
+            // Each rank draws its share of the batch from its own memory, on its own stream.
+            S draws = rng.split();
+            for (int r = 0; r < rank; ++r) (void)draws.split();
+            S own = draws.split();
+            const std::size_t n = static_cast<std::size_t>(ranks);
+            memory.draw(replay, options.replay_batch / n + (static_cast<std::size_t>(rank) < options.replay_batch % n),
+                        own);
+          }
+          model_loss += ml_step(replay);
         }
         model_loss /= static_cast<double>(options.updates_per_step);
       }
-      const double adversary_loss = checked(
-          adv.train_step(std::span<const adversary_target<Q, O>>(adversary_batch)), "the adversary's train_step");
+      const std::span<const adversary_target<Q, O>> ab(adversary_batch);
+      double adversary_loss = 0;
+      if constexpr (!one_process)
+        if (distributed) adversary_loss = checked(adv.train_step(ab, ex), "the adversary's train_step");
+      if (!distributed) adversary_loss = checked(adv.train_step(ab), "the adversary's train_step");
       return {model_loss, adversary_loss};
     } catch (...) {
       detail::restore_from(ml, ml_before);
@@ -396,14 +570,20 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     // sampler is put back to here, and the learners by `update`.
     const S rng_at_step = rng;
     std::pair<double, double> losses;
+    delta = train_state{};
     try {
-      run_episodes();
-      state.targets += model_batch.size();
+      if constexpr (!one_process) {
+        if (distributed) run_distributed_episodes();
+        else run_episodes();
+      } else {
+        run_episodes();
+      }
       losses = update();
     } catch (...) {
       rng = rng_at_step;
       throw;
     }
+    detail::add_counts(state, delta);
     state.model_loss = losses.first;
     state.adversary_loss = losses.second;
     ++state.step;
@@ -411,6 +591,8 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
     (detail::notify_step(callbacks, state), ...);
     evaluated_last = state.step % options.eval_every == 0;
     if (evaluated_last) evaluate();
+    if constexpr (!one_process)
+      if (distributed) agree_on_stop(comm, state);
   }
   if (!evaluated_last) evaluate();
   (detail::notify_end(callbacks, state), ...);
@@ -460,11 +642,64 @@ train_state train_loop(Src& questions, H& h, M& ml, V& adv, const C& codec, P po
 template <class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
 train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
                   const train_options& options, Callbacks&&... callbacks) {
-  if constexpr (detail::train_arguments<Src, H, M, V, C, P, E, S>())
-    return detail::train_loop(questions, h, ml, adv, codec, std::move(policy), evaluator, rng, options,
+  if constexpr (detail::train_arguments<Src, H, M, V, C, P, E, S>()) {
+    single_process alone;
+    return detail::train_loop(alone, questions, h, ml, adv, codec, std::move(policy), evaluator, rng, options,
                               std::forward<Callbacks>(callbacks)...);
-  else
+  } else {
     return {};
+  }
+}
+
+/// Data-parallel `train` (docs/scaling.md): every rank of `comm` calls it with the same
+/// options and with learners of the same configuration, and together they train as one
+/// process would with the same `episodes_per_step` and `distill_episodes_per_step`.
+///
+/// At the start, the options are checked to agree (else `aida::invalid_options` on every
+/// rank) and ML, Adv and the sampler are made rank 0's. In each step every rank draws every
+/// question, as one process would, and builds the trees of the episodes i with
+/// i mod size = rank; the counts are summed over the ranks (so `train_state` holds the
+/// totals on every rank); then ML and Adv each make their steps with the gradient averaged
+/// over the targets of all ranks (`DataParallelModel`, `DataParallelAdversary`), so their
+/// parameters stay the same bits on every rank. With a replay memory each rank keeps its
+/// own targets (capacity / size of them) and draws its share of each batch. Rank 0
+/// evaluates and tells the others the accuracy; the callbacks run on every rank (the
+/// library's logging and checkpoint callbacks act on rank 0 only, by `train_state::rank`),
+/// and rank 0's `stop` is every rank's.
+///
+/// What is exact: the episodes of the first step, and every count, are those of one process
+/// with the same seed. What is not: the gradient is summed in another order (per rank, then
+/// over ranks), so the parameters differ from one process's in the last bits after the first
+/// update, and the runs drift apart as a chaotic system does (tests/test_train_ranks.cpp).
+/// With one rank it is `train` of one process, bit for bit.
+///
+/// Failures: an exception in a rank's episodes or updates is rethrown on that rank, and
+/// every other rank throws `aida::error` naming it, each with its state as `train`'s
+/// all-or-nothing step leaves it. An exception from a callback or the evaluator leaves the
+/// other ranks waiting: with MPI, let it end the program (mpirun then stops the others).
+template <class Comm, class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
+  requires Communicator<Comm>
+train_state train(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
+                  const train_options& options, Callbacks&&... callbacks) {
+  if constexpr (detail::train_arguments<Src, H, M, V, C, P, E, S>()) {
+    using Q = codec_question_t<C>;
+    using A = codec_answer_t<C>;
+    constexpr bool ml_ok = DataParallelModel<M, Q, A, S>;
+    constexpr bool adv_ok = DataParallelAdversary<V, Q, model_output_t<M, Q>>;
+    static_assert(ml_ok,
+                  "aida::train with a Communicator: ML has no data-parallel `train_step(batch, aida::gradient_exchange&)` "
+                  "and `synchronize(aida::gradient_exchange&, int)` (aida::DataParallelModel)");
+    static_assert(adv_ok,
+                  "aida::train with a Communicator: the adversary has no data-parallel `train_step(batch, "
+                  "aida::gradient_exchange&)` and `synchronize(aida::gradient_exchange&, int)` (aida::DataParallelAdversary)");
+    if constexpr (ml_ok && adv_ok)
+      return detail::train_loop(comm, questions, h, ml, adv, codec, std::move(policy), evaluator, rng, options,
+                                std::forward<Callbacks>(callbacks)...);
+    else
+      return {};
+  } else {
+    return {};
+  }
 }
 
 }  // namespace aida

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <exception>
 #include <limits>
 #include <span>
 #include <string>
@@ -17,6 +19,7 @@
 
 #include <boost/hana/define_struct.hpp>
 
+#include "aida/core/communicator.hpp"
 #include "aida/core/episode.hpp"
 #include "aida/core/error.hpp"
 #include "aida/nn/layers.hpp"
@@ -246,6 +249,121 @@ double guarded_step(Params& params, Opt& opt, const char* who, MakeLoss&& make_l
   opt.step(params);
   zero_grad(params);
   return value;
+}
+
+namespace detail {
+
+/// Copies every gradient of `params` into `flat`, one after the other (`to_flat`), or back.
+template <class Params>
+void gradients_to_flat(Params& params, std::vector<float>& flat) {
+  flat.resize(count_parameters(params));
+  std::size_t at = 0;
+  for_each_parameter(params, [&](std::string_view, const parameter& p) {
+    std::memcpy(flat.data() + at, p.grad.data(), sizeof(float) * static_cast<std::size_t>(p.grad.size()));
+    at += static_cast<std::size_t>(p.grad.size());
+  });
+}
+template <class Params>
+void gradients_from_flat(Params& params, const std::vector<float>& flat) {
+  std::size_t at = 0;
+  for_each_parameter(params, [&](std::string_view, parameter& p) {
+    std::memcpy(p.grad.data(), flat.data() + at, sizeof(float) * static_cast<std::size_t>(p.grad.size()));
+    at += static_cast<std::size_t>(p.grad.size());
+  });
+}
+
+/// Calls `f(float* data, std::size_t n)` for every tensor a step changes: the parameters'
+/// values and the optimiser's state.
+template <class Params, class Opt, class F>
+void for_each_trained_tensor(Params& params, Opt& opt, F&& f) {
+  for_each_parameter(params, [&](std::string_view, parameter& p) {
+    f(p.value.data(), static_cast<std::size_t>(p.value.size()));
+  });
+  opt.for_each_state([&](std::string_view, tensor& x) { f(x.data(), static_cast<std::size_t>(x.size())); });
+}
+
+}  // namespace detail
+
+/// The data-parallel form of `guarded_step` (`aida::DataParallelModel`): records the loss
+/// over this rank's `count` targets (none when `count` is 0), exchanges it and its gradient
+/// with the other ranks (`aida::exchange_mean`), and steps `opt` on the mean gradient over
+/// every rank's targets. Every rank takes part even when its own loss throws; then every rank
+/// throws (this one its own exception, the others `aida::error` naming how many ranks
+/// failed), as on a non-finite loss or gradient over the ranks (`non_finite_error`), with
+/// parameters and optimiser state unchanged. Returns the mean loss over all ranks (0 and no
+/// step when no rank has a target).
+template <class Params, class Opt, class MakeLoss>
+double exchanged_step(Params& params, Opt& opt, const char* who, gradient_exchange& ex, std::size_t count,
+                      MakeLoss&& make_loss) {
+  tape& t = tape::local();
+  tape_scope scope(t);
+  zero_grad(params);
+  double value = 0;
+  std::exception_ptr failure;
+  if (count > 0) {
+    try {
+      const var l = make_loss(t);
+      value = static_cast<double>(l.item());
+      if (std::isfinite(value)) t.backward(l);
+    } catch (...) {
+      failure = std::current_exception();
+      zero_grad(params);
+    }
+  }
+  thread_local std::vector<float> flat;
+  detail::gradients_to_flat(params, flat);
+  const exchange_result r = exchange_mean(ex, flat, value, count, failure == nullptr);
+  zero_grad(params);
+  if (failure) std::rethrow_exception(failure);
+  if (r.failed > 0)
+    throw error(std::string(who) + "::train_step: the step failed on " + std::to_string(r.failed) +
+                " other rank(s) (see their errors); parameters and optimiser state are unchanged");
+  if (r.count == 0) return 0;
+  if (!std::isfinite(r.loss))
+    throw non_finite_error(std::string(who) + "::train_step: the loss over all ranks is " + std::to_string(r.loss) +
+                           "; parameters and optimiser state are unchanged");
+  detail::gradients_from_flat(params, flat);
+  const double norm = gradient_norm(params);
+  if (!std::isfinite(norm)) {
+    zero_grad(params);
+    throw non_finite_error(std::string(who) + "::train_step: the gradient norm over all ranks is " +
+                           std::to_string(norm) + "; parameters and optimiser state are unchanged");
+  }
+  opt.step(params);
+  zero_grad(params);
+  return r.loss;
+}
+
+/// Makes the parameters and optimiser state of `params` and `opt` those of rank `root`
+/// (`aida::DataParallelModel::synchronize`). Throws `aida::error` on every rank, changing
+/// nothing, when the ranks' models differ in size (different configurations).
+template <class Params, class Opt>
+void synchronize_state(Params& params, Opt& opt, const char* who, gradient_exchange& ex, int root) {
+  if (root < 0 || root >= ex.size())
+    throw error(std::string(who) + "::synchronize: root " + std::to_string(root) + " is not a rank (there are " +
+                std::to_string(ex.size()) + ")");
+  std::size_t floats = 0;
+  detail::for_each_trained_tensor(params, opt, [&](float*, std::size_t n) { floats += n; });
+  std::uint64_t sizes[2] = {floats, opt.step_count()};
+  std::uint64_t root_sizes[2] = {sizes[0], sizes[1]};
+  ex.broadcast(std::as_writable_bytes(std::span<std::uint64_t>(root_sizes)), root);
+  double mismatch[1] = {root_sizes[0] == sizes[0] ? 0.0 : 1.0};
+  ex.all_reduce_sum(std::span<double>(mismatch));
+  if (mismatch[0] > 0)
+    throw error(std::string(who) + "::synchronize: " + std::to_string(static_cast<int>(mismatch[0])) +
+                " rank(s) hold a model of another size than rank " + std::to_string(root) + "'s (" +
+                std::to_string(root_sizes[0]) + " trained values; this rank: " + std::to_string(sizes[0]) +
+                "): make every rank's model with the same configuration");
+  std::vector<float> flat;
+  flat.reserve(floats);
+  detail::for_each_trained_tensor(params, opt, [&](float* p, std::size_t n) { flat.insert(flat.end(), p, p + n); });
+  ex.broadcast(std::as_writable_bytes(std::span<float>(flat)), root);
+  std::size_t at = 0;
+  detail::for_each_trained_tensor(params, opt, [&](float* p, std::size_t n) {
+    std::memcpy(p, flat.data() + at, sizeof(float) * n);
+    at += n;
+  });
+  opt.step_count() = root_sizes[1];
 }
 
 }  // namespace aida::nn

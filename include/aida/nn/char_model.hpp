@@ -204,6 +204,18 @@ class char_model {
     return guarded_step(params_, opt_, name, [&](tape& t) { return loss(t, batch); });
   }
 
+  /// Data-parallel training (`aida::DataParallelModel`, docs/scaling.md): one Adam step on
+  /// the mean loss over the union of every rank's `batch` (this rank's may be empty), the
+  /// gradients summed over the ranks through `ex`; returns that mean, the same on every rank.
+  /// Every rank must call it together. Errors as `train_step(batch)`'s, on every rank.
+  double train_step(std::span<const target_type> batch, gradient_exchange& ex) {
+    return exchanged_step(params_, opt_, name, ex, batch.size(), [&](tape& t) { return loss(t, batch); });
+  }
+
+  /// Makes the parameters and optimiser state those of rank `root` (every rank calls it
+  /// together); throws `aida::error` on every rank when the ranks' configurations differ in size.
+  void synchronize(gradient_exchange& ex, int root) { synchronize_state(params_, opt_, name, ex, root); }
+
  private:
   static constexpr const char* name = "aida::nn::char_model";
 
