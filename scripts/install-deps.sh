@@ -12,6 +12,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libcli11-dev \
   nlohmann-json3-dev libsqlite3-dev python3 python3-jsonschema tmux \
+  libopenmpi-dev openmpi-bin \
   graphviz doxygen
 # libFuzzer and the sanitizer runtimes of clang 14 (the fuzz preset, scripts/fuzz.sh): only
 # recommended by Debian's clang, so not installed with --no-install-recommends.
