@@ -24,6 +24,10 @@
 // <out>/runs.csv (each run's counts), <out>/summary.csv, <out>/accuracy.svg (test accuracy
 // against calls) and <out>/calls.svg (calls to 95% test accuracy per method, with bootstrap
 // intervals), and prints a table.
+//
+// Built with the mpi component (aida/ext/mpi.hpp), it trains data-parallel when started by
+// mpirun: `mpirun -np N experiment ...` runs one run at a time over N ranks (each rank builds
+// its share of a step's episodes; docs/scaling.md); rank 0 prints and writes the outputs.
 
 #include <algorithm>
 #include <array>
@@ -66,8 +70,33 @@
 #include "aida/nn/transformer.hpp"
 #include "aida/overseers/faulty.hpp"
 #include "aida/tasks/tasks.hpp"
+#ifdef AIDA_EXPERIMENT_MPI
+#include "aida/ext/mpi.hpp"
+#endif
 
 namespace {
+
+#ifdef AIDA_EXPERIMENT_MPI
+/// The ranks when started by mpirun with more than one process; null otherwise.
+aida::mpi::communicator* g_world = nullptr;
+
+/// True when this process was started by Open MPI's mpirun (or another PMIx launcher).
+bool launched_by_mpirun() {
+  return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMIX_RANK") != nullptr;
+}
+#endif
+
+/// The sum of `n` over the ranks (n itself alone).
+std::size_t summed_over_ranks(std::size_t n) {
+#ifdef AIDA_EXPERIMENT_MPI
+  if (g_world) {
+    double x[1] = {static_cast<double>(n)};
+    g_world->all_reduce_sum(std::span<double>(x));
+    return static_cast<std::size_t>(x[0]);
+  }
+#endif
+  return n;
+}
 
 std::size_t default_jobs() {
   const auto n = std::thread::hardware_concurrency();
@@ -844,6 +873,9 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
     curve_recorder<validation_and_test<Evaluator>> rec{&run, &eval, cfg.budget, cfg.verbose, shown_faults};
     auto train = [&](auto policy) {
+#ifdef AIDA_EXPERIMENT_MPI
+      if (g_world) return aida::train(*g_world, questions, overseer, ml, adv, codec, policy, eval, rng, opt, rec, stop);
+#endif
       return aida::train(questions, overseer, ml, adv, codec, policy, eval, rng, opt, rec, stop);
     };
     aida::train_state st;
@@ -864,7 +896,7 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
     run.counts.deferred = st.deferred;
   }
   run.counts.source_questions = questions.given;
-  run.counts.overseer_seen = overseer.calls;
+  run.counts.overseer_seen = summed_over_ranks(overseer.calls);  // each rank's H saw its own episodes
   run.counts.faulty = shown_faults != nullptr && method.policy != "supervised";
   run.counts.faults = overseer.h.faults();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -1392,23 +1424,55 @@ std::vector<run_result> read_curves(settings& cfg, std::vector<std::string>& met
 }
 
 int main(int argc, char** argv) {
+#ifdef AIDA_EXPERIMENT_MPI
+  std::optional<aida::mpi::environment> mpi;
+  std::optional<aida::mpi::communicator> world;
+#endif
   try {
+#ifdef AIDA_EXPERIMENT_MPI
+    if (launched_by_mpirun()) {
+      mpi.emplace(argc, argv);
+      world.emplace();
+      if (world->size() > 1) g_world = &*world;
+      // Rank 0 speaks for all: the others print nothing (their errors still go to stderr).
+      if (world->rank() != 0) std::cout.rdbuf(nullptr);
+    }
+#endif
     // The same seed gives the same bits on any x86-64 CPU running this binary (not only on
     // CPUs with this one's caches): see aida::nn::pin_gemm_blocking.
     aida::nn::pin_gemm_blocking();
     const auto parsed = parse(argc, argv);
     if (!parsed) return 0;  // --help
     settings cfg = *parsed;
+#ifdef AIDA_EXPERIMENT_MPI
+    if (g_world) {
+      if (!cfg.from.empty()) throw aida::invalid_options("--from reads saved curves: run it without mpirun");
+      if (cfg.jobs > 1 && cfg.jobs != default_jobs())
+        throw aida::invalid_options("--jobs " + std::to_string(cfg.jobs) +
+                                    ": under mpirun the runs go one at a time, each over all " +
+                                    std::to_string(g_world->size()) + " ranks (leave --jobs out)");
+      cfg.jobs = 1;
+    }
+#endif
     if (!cfg.from.empty()) {
       std::vector<std::string> methods;
       const auto runs = read_curves(cfg, methods);
       report(runs, cfg, cfg.task, methods, true);
       return 0;
     }
-    check_writable(cfg.out, output_names(false));  // before hours of training, not after
+#ifdef AIDA_EXPERIMENT_MPI
+    const bool speaks = g_world == nullptr || g_world->rank() == 0;
+#else
+    const bool speaks = true;
+#endif
+    if (speaks) check_writable(cfg.out, output_names(false));  // before hours of training, not after
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
-              << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time\n"
+              << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time";
+#ifdef AIDA_EXPERIMENT_MPI
+    if (g_world) std::cout << ", each data-parallel over " << g_world->size() << " MPI ranks";
+#endif
+    std::cout << '\n'
               << "model: " << (model_for(cfg) == "gru" ? "GRU, hidden " + std::to_string(cfg.hidden)
                                                    : "Transformer, width " + std::to_string(cfg.width) + ", " +
                                                          std::to_string(cfg.heads) + " heads, " +
@@ -1429,12 +1493,16 @@ int main(int argc, char** argv) {
     const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
     std::vector<std::string> names;
     for (const auto& m : cfg.methods) names.push_back(m.name);
-    report(runs, cfg, cfg.task, names, false);
+    if (speaks) report(runs, cfg, cfg.task, names, false);
     std::cout << "total wall time " << std::fixed << std::setprecision(1)
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "experiment: " << e.what() << '\n';
+#ifdef AIDA_EXPERIMENT_MPI
+    // A rank that stops must not leave the others waiting in a collective.
+    if (g_world) MPI_Abort(MPI_COMM_WORLD, 2);
+#endif
     return 2;
   }
 }
