@@ -174,6 +174,23 @@ if(MODE STREQUAL "find_package" AND AIDA_CONSUMER_PYTHON3
   string(APPEND consumer_output "${step_output}")
 endif()
 
+# A consumer that asks for the mpi component, when aida was installed with it. Open MPI
+# refuses to run as root unless told (CI runs as root).
+if(MODE STREQUAL "find_package" AND EXISTS "${prefix}/share/cmake/aida/aida_mpiTargets.cmake")
+  set(mpi_build "${WORK_DIR}/mpi-consumer-build")
+  step("configuring the mpi consumer" ${CMAKE_COMMAND} -S "${CMAKE_CURRENT_LIST_DIR}/mpi_component"
+       -B "${mpi_build}" ${generator} -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
+  step("building the mpi consumer" ${CMAKE_COMMAND} --build "${mpi_build}")
+  set(ENV{OMPI_ALLOW_RUN_AS_ROOT} 1)
+  set(ENV{OMPI_ALLOW_RUN_AS_ROOT_CONFIRM} 1)
+  step("running the mpi consumer" "${mpi_build}/mpi_consumer")
+  string(FIND "${step_output}" "mpi consumer: 1 rank, sum 3" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "install test: unexpected output of the mpi consumer:\n${step_output}")
+  endif()
+  string(APPEND consumer_output "${step_output}")
+endif()
+
 if(MODE STREQUAL "add_subdirectory")
   # A model that forgets log_prob must fail to compile with aida's sentence naming it.
   execute_process(COMMAND ${CMAKE_COMMAND} --build "${consumer_build}" --target broken_model
