@@ -25,6 +25,12 @@ if ninja -C "$build" -t query bench_process_overseer >/dev/null 2>&1; then
   ninja -C "$build" bench_process_overseer
   process=1
 fi
+# The MPI benchmark exists only with the mpi component (Open MPI); it runs under mpirun.
+mpi=0
+if ninja -C "$build" -t query bench_mpi_train >/dev/null 2>&1; then
+  ninja -C "$build" bench_mpi_train
+  mpi=1
+fi
 
 mkdir -p "$out"
 b="$build/benchmarks"
@@ -55,6 +61,16 @@ run cached_overseer "$b/bench_cached_overseer" --benchmark_repetitions=5 --bench
 run train_threads "$b/bench_train_threads" --benchmark_repetitions=10
 if [ "$process" = 1 ]; then
   run process_overseer "$b/bench_process_overseer" --benchmark_repetitions=5 --benchmark_min_time=0.5
+fi
+if [ "$mpi" = 1 ]; then
+  # 1 rank, then 2 (the same total episodes a step); --oversubscribe so that 2 ranks run on
+  # any machine; Open MPI refuses root unless told.
+  for np in 1 2; do
+    echo "== mpi_train, $np rank(s)"
+    OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np "$np" --oversubscribe \
+      "$b/bench_mpi_train" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+      --benchmark_out="$out/$stamp-mpi_train-np$np.json" --benchmark_out_format=json
+  done
 fi
 uptime >> "$out/$stamp-load.txt"
 echo "results in $out/$stamp-*"
