@@ -20,6 +20,7 @@
 
 #include "aida/aida.hpp"
 #include "aida/ext/process_overseer.hpp"
+#include "aida/overseers/pool.hpp"
 #include "support/doubles.hpp"
 #include "support/seed.hpp"
 #include "support/temp_dir.hpp"
@@ -448,7 +449,7 @@ struct splitting_model : recording_model {
 };
 
 template <class M = recording_model, class H>
-run_record run_training(H& h) {
+run_record run_training(H& h, std::size_t threads = 1) {
   const aida::tasks::sum_task task;
   auto src = task.generator(5);
   aida::sampler qrng(7);
@@ -458,7 +459,9 @@ run_record run_training(H& h) {
   aida::sampler rng(aida_test::seed());
   run_record r;
   try {
-    r.state = aida::train(src, h, ml, adv, task.codec(), aida::gumbel_argmin{}, ev, rng, e2e_options(),
+    aida::train_options opt = e2e_options();
+    opt.threads = threads;
+    r.state = aida::train(src, h, ml, adv, task.codec(), aida::gumbel_argmin{}, ev, rng, opt,
                           step_recorder{&r, &ml, &adv});
   } catch (const aida::overseer_error& e) {
     r.error = e.what();
@@ -493,6 +496,22 @@ TEST(ProcessOverseerTraining, TrainingThroughTheProcessIsTheSameRun) {
   EXPECT_EQ(a.state.targets, b.state.targets);
   EXPECT_EQ(a.state.fallbacks.malformed_moves, b.state.fallbacks.malformed_moves);
   EXPECT_EQ(a.state.accuracy, b.state.accuracy);
+  EXPECT_EQ(a.calls_after_step, b.calls_after_step);
+}
+
+// Two processes in an aida::overseer_pool, called from two threads at once: the same run as
+// the C++ overseer on one thread.
+TEST(ProcessOverseerTraining, APoolOfTwoProcessesOnTwoThreadsIsTheSameRun) {
+  REQUIRE_PYTHON();
+  aida::tasks::sum_overseer ref;
+  const run_record a = run_training(ref);
+  aida::overseer_pool<aida::process_overseer<>> pool(2, [] { return aida::process_overseer<>(sum_options()); });
+  const run_record b = run_training(pool, 2);
+  ASSERT_FALSE(b.error) << *b.error;
+  EXPECT_EQ(a.model_targets, b.model_targets);
+  EXPECT_EQ(a.adversary_targets, b.adversary_targets);
+  EXPECT_EQ(a.state.overseer, b.state.overseer);
+  EXPECT_EQ(a.state.deferred, b.state.deferred);
   EXPECT_EQ(a.calls_after_step, b.calls_after_step);
 }
 

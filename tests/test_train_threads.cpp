@@ -352,6 +352,20 @@ gru_run run_gru(std::size_t threads) {
   return r;
 }
 
+// The members the procedures call on ML and Adv are const on the reference learners: the
+// episodes' threads share them read-only.
+template <class M, class O>
+concept const_inference = requires(const M& m, const S& q, const O& o, aida::sampler& s) {
+  m.predict(q);
+  m.log_prob(o, q);
+  m.sample(o, s);
+  m.greedy(o);
+};
+template <class V, class O>
+concept const_scoring = requires(const V& v, const S& q, const O& o) { v.score(q, o); };
+static_assert(const_inference<aida::nn::char_model, aida::nn::embedding_vector> &&
+              const_scoring<aida::nn::adversary_model, aida::nn::embedding_vector>);
+
 TEST(TrainThreads, TheGruPairGivesTheSameParametersWithOneTwoAndFourThreads) {
   static_assert(aida::concurrent_inference<aida::nn::char_model> &&
                 aida::concurrent_inference<aida::nn::adversary_model> &&

@@ -87,6 +87,15 @@ run_result run(std::size_t threads, aida_test::thread_rank* comm = nullptr) {
 TEST(TrainThreadsTransformer, ThePairGivesTheSameParametersWithOneTwoAndFourThreads) {
   static_assert(aida::concurrent_inference<aida::nn::transformer_model> &&
                 aida::concurrent_inference<aida::nn::transformer_adversary>);
+  // The members the procedures call are const: the episodes' threads share them read-only.
+  static_assert(requires(const aida::nn::transformer_model& m, const aida::nn::transformer_adversary& v,
+                         const std::string& q, const aida::nn::encoder_states& o, aida::sampler& s) {
+    m.predict(q);
+    m.log_prob(o, q);
+    m.sample(o, s);
+    m.greedy(o);
+    v.score(q, o);
+  });
   const run_result one = run(1);
   ASSERT_EQ(one.curve.size(), 3u);
   for (std::size_t threads : {2u, 4u}) {

@@ -34,6 +34,7 @@
 #include "aida/overseers/cached.hpp"
 #include "aida/overseers/console.hpp"
 #include "aida/overseers/faulty.hpp"
+#include "aida/overseers/pool.hpp"
 #include "aida/overseers/text.hpp"
 
 #include "aida/tasks/tasks.hpp"

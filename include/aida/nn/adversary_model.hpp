@@ -113,12 +113,12 @@ class adversary_model {
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
 
   /// Adv(q, o): the predicted −L of ML on question `q`, whose output is `o`.
-  double score(const std::string& q, const embedding_vector& o) {
+  double score(const std::string& q, const embedding_vector& o) const {
     return score_batch(std::span<const std::string>(&q, 1), std::span<const embedding_vector>(&o, 1))[0];
   }
 
   /// Scores of many (question, output) pairs in one batched pass.
-  std::vector<double> score_batch(std::span<const std::string> qs, std::span<const embedding_vector> os) {
+  std::vector<double> score_batch(std::span<const std::string> qs, std::span<const embedding_vector> os) const {
     if (qs.size() != os.size())
       throw shape_error("aida::nn::adversary_model::score_batch: " + std::to_string(qs.size()) + " questions and " +
                         std::to_string(os.size()) + " outputs");
@@ -186,7 +186,7 @@ class adversary_model {
 
   /// Scores [count, 1] of questions `q(i)` with ML outputs `o(i)`.
   template <class GetQ, class GetO>
-  var forward(tape& t, std::size_t count, GetQ&& q, GetO&& o, bool train) {
+  var forward(tape& t, std::size_t count, GetQ&& q, GetO&& o, bool train) const {
     const var enc = encode_strings(t, params_.encoder, vocab_, count, q, train);
     // ML's outputs enter as a constant: the adversary's loss never trains ML.
     node n = t.make_node(static_cast<Eigen::Index>(count), static_cast<Eigen::Index>(cfg_.model_output_size), false);

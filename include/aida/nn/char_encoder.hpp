@@ -131,7 +131,7 @@ inline char_encoder_params make_char_encoder(Eigen::Index symbols, Eigen::Index 
 /// time-major, and padded steps are masked so that each row is the state after the
 /// string's own last character (zero for an empty string).
 template <class Get>
-var encode_strings(tape& t, char_encoder_params& p, const vocabulary& vocab, std::size_t count, Get&& get,
+var encode_strings(tape& t, const char_encoder_params& p, const vocabulary& vocab, std::size_t count, Get&& get,
                    bool train) {
   const auto B = static_cast<Eigen::Index>(count);
   const Eigen::Index H = p.gru.w_hh.rows();

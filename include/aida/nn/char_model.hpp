@@ -136,10 +136,10 @@ class char_model {
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
 
   /// ML(q): the embedding vector of question `q`. Throws `vocabulary_error`.
-  embedding_vector predict(const std::string& q) { return std::move(predict_batch(std::span<const std::string>(&q, 1))[0]); }
+  embedding_vector predict(const std::string& q) const { return std::move(predict_batch(std::span<const std::string>(&q, 1))[0]); }
 
   /// The embedding vectors of many questions at once (one batched encoder pass).
-  std::vector<embedding_vector> predict_batch(std::span<const std::string> qs) {
+  std::vector<embedding_vector> predict_batch(std::span<const std::string> qs) const {
     for (const auto& q : qs) vocab_.check(q, name, "question");
     std::vector<embedding_vector> out(qs.size());
     if (qs.empty()) return out;
@@ -152,7 +152,7 @@ class char_model {
   }
 
   /// log ML(a | o): teacher-forced log-probability of answer `a` and the end token.
-  double log_prob(const embedding_vector& o, const std::string& a) {
+  double log_prob(const embedding_vector& o, const std::string& a) const {
     check_output(o);
     vocab_.check(a, name, "answer");
     tape& t = tape::local();
@@ -163,20 +163,20 @@ class char_model {
 
   /// A draw from ML(· | o) at the configured temperature (Gumbel-max per character).
   template <Sampler S>
-  std::string sample(const embedding_vector& o, S& rng) {
+  std::string sample(const embedding_vector& o, S& rng) const {
     return sample(o, rng, cfg_.temperature);
   }
 
   /// A draw at temperature `temperature` (> 0): each character is
   /// `argmax_k (logit_k / temperature + g_k)` with `g_k` standard Gumbel draws from `rng`.
   template <Sampler S>
-  std::string sample(const embedding_vector& o, S& rng, float temperature) {
+  std::string sample(const embedding_vector& o, S& rng, float temperature) const {
     check_temperature(temperature, name);
     return decode(o, [&](const auto& logits) { return gumbel_max_token(logits, temperature, rng); });
   }
 
   /// The answer built from the most likely character at each step.
-  std::string greedy(const embedding_vector& o) {
+  std::string greedy(const embedding_vector& o) const {
     return decode(o, [](const auto& logits) { return argmax_token(logits); });
   }
 
@@ -232,7 +232,7 @@ class char_model {
   /// Σ_b −log p(answer_b | e_b) / count, teacher-forced, for `count` answers `get(b)`
   /// (checked) conditioned on the rows of `e` [count, H].
   template <class Get>
-  var decoder_nll(tape& t, var e, std::size_t count, Get&& get, bool train) {
+  var decoder_nll(tape& t, var e, std::size_t count, Get&& get, bool train) const {
     std::size_t longest = 0;
     for (std::size_t b = 0; b < count; ++b) longest = std::max(longest, std::string_view(get(b)).size());
     const std::size_t steps = longest + 1;  // the characters, then the end token
@@ -261,7 +261,7 @@ class char_model {
 
   /// Decodes one answer from `o`, choosing each token with `choose(logits [1, V+1])`.
   template <class Choose>
-  std::string decode(const embedding_vector& o, Choose&& choose) {
+  std::string decode(const embedding_vector& o, Choose&& choose) const {
     check_output(o);
     tape& t = tape::local();
     tape_scope scope(t);

@@ -23,8 +23,13 @@
 
 namespace aida::nn {
 
-/// Binds a parameter to a tape, with a gradient when `train`.
-inline var bind(tape& t, parameter& p, bool train) { return train ? t.param(p) : t.param_no_grad(p); }
+/// Binds a parameter to a tape, with a gradient when `train`. The layers take their
+/// parameters by const reference so that inference (`train` false) is a const operation; with
+/// `train` true the tape accumulates into `p.grad`, so `p` must not be a const object (the
+/// models train only through their non-const `train_step`).
+inline var bind(tape& t, const parameter& p, bool train) {
+  return train ? t.param(const_cast<parameter&>(p)) : t.param_no_grad(p);
+}
 
 /// A parameter of the given shape with values uniform on [−bound, bound].
 inline parameter uniform_parameter(Eigen::Index rows, Eigen::Index cols, float bound, sampler& rng) {
@@ -47,7 +52,7 @@ inline embedding_params make_embedding(Eigen::Index symbols, Eigen::Index dim, s
 }
 
 /// The rows of `ids` ([n] → [n, dim]).
-inline var embedding(tape& t, embedding_params& p, std::span<const std::int32_t> ids, bool train) {
+inline var embedding(tape& t, const embedding_params& p, std::span<const std::int32_t> ids, bool train) {
   return gather(bind(t, p.table, train), ids);
 }
 
@@ -68,7 +73,7 @@ inline linear_params make_linear(Eigen::Index in, Eigen::Index out, sampler& rng
 }
 
 /// `x W + b` on tape `t`, with parameter gradients when `train`.
-inline var linear(tape& t, linear_params& p, var x, bool train) {
+inline var linear(tape& t, const linear_params& p, var x, bool train) {
   return affine(x, bind(t, p.weight, train), bind(t, p.bias, train));
 }
 
@@ -95,7 +100,7 @@ inline gru_params make_gru(Eigen::Index in, Eigen::Index hidden, sampler& rng) {
 /// every state [T·B, H]. The input projection of all steps is one matrix product.
 /// `extra`, if valid, is a per-sequence term [B, 3H] added to the input projection at
 /// every step (a conditioning vector already projected); `mask` as in `gru_sequence`.
-inline var gru(tape& t, gru_params& p, var x, var h0, std::span<const float> mask, bool train, var extra = {}) {
+inline var gru(tape& t, const gru_params& p, var x, var h0, std::span<const float> mask, bool train, var extra = {}) {
   var bias = bind(t, p.b_ih, train);
   if (extra.valid()) bias = add_broadcast(extra, bias);  // [B, 3H]: folded into one broadcast
   const var xproj = add_broadcast(matmul(x, bind(t, p.w_ih, train)), bias);
@@ -108,7 +113,7 @@ inline var gru(tape& t, gru_params& p, var x, var h0, std::span<const float> mas
 /// linear map is a lookup in the projected table, `table[ids] W_ih = (table W_ih)[ids]`,
 /// so the input projection costs one [V,E]×[E,3H] product instead of one
 /// [T·B,E]×[E,3H] product (and likewise in the backward pass).
-inline var gru_over_symbols(tape& t, embedding_params& table, gru_params& p, std::span<const std::int32_t> ids,
+inline var gru_over_symbols(tape& t, const embedding_params& table, const gru_params& p, std::span<const std::int32_t> ids,
                             var h0, std::span<const float> mask, bool train, var extra = {}) {
   if (static_cast<Eigen::Index>(ids.size()) <= table.table.rows())
     return gru(t, p, embedding(t, table, ids, train), h0, mask, train, extra);
@@ -135,7 +140,7 @@ inline mlp_params make_mlp(Eigen::Index in, Eigen::Index hidden, Eigen::Index ou
 }
 
 /// The perceptron on `x`, on tape `t`, with parameter gradients when `train`.
-inline var mlp(tape& t, mlp_params& p, var x, bool train) {
+inline var mlp(tape& t, const mlp_params& p, var x, bool train) {
   return linear(t, p.output, tanh(linear(t, p.hidden, x, train)), train);
 }
 

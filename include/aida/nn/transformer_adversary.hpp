@@ -133,12 +133,12 @@ class transformer_adversary {
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
 
   /// Adv(q, o): the predicted −L of ML on question `q`, whose output is `o`.
-  double score(const std::string& q, const encoder_states& o) {
+  double score(const std::string& q, const encoder_states& o) const {
     return score_batch(std::span<const std::string>(&q, 1), std::span<const encoder_states>(&o, 1))[0];
   }
 
   /// Scores of many (question, output) pairs in one batched pass.
-  std::vector<double> score_batch(std::span<const std::string> qs, std::span<const encoder_states> os) {
+  std::vector<double> score_batch(std::span<const std::string> qs, std::span<const encoder_states> os) const {
     if (qs.size() != os.size())
       throw shape_error("aida::nn::transformer_adversary::score_batch: " + std::to_string(qs.size()) +
                         " questions and " + std::to_string(os.size()) + " outputs");
@@ -210,7 +210,7 @@ class transformer_adversary {
 
   /// Scores [count, 1] of questions `q(i)` with ML states `o(i)`.
   template <class GetQ, class GetO>
-  var forward(tape& t, std::size_t count, GetQ&& q, GetO&& o, bool train) {
+  var forward(tape& t, std::size_t count, GetQ&& q, GetO&& o, bool train) const {
     const padded_batch batch = pad_strings(vocab_, count, q);
     const var own = transformer_encode(t, params_.encoder, batch, heads(), train);
     // One learned query per question, attending over its own states and over ML's.

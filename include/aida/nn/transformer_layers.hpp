@@ -48,7 +48,7 @@ inline layer_norm_params make_layer_norm(Eigen::Index dim) {
 }
 
 /// Layer normalisation of the rows of `x`, on tape `t`, with parameter gradients when `train`.
-inline var layer_norm(tape& t, layer_norm_params& p, var x, bool train) {
+inline var layer_norm(tape& t, const layer_norm_params& p, var x, bool train) {
   return layer_norm(x, bind(t, p.gain, train), bind(t, p.bias, train));
 }
 
@@ -68,7 +68,7 @@ inline attention_params make_attention(Eigen::Index dim, sampler& rng) {
 
 /// Multi-head attention of the rows of `xq` (B sequences, batch-major) over the rows of
 /// `xkv` (B sequences of `key_lengths[b]` real positions each), projected and recombined.
-inline var multi_head_attention(tape& t, attention_params& p, var xq, var xkv, std::int32_t heads,
+inline var multi_head_attention(tape& t, const attention_params& p, var xq, var xkv, std::int32_t heads,
                                 std::span<const std::int32_t> key_lengths, bool causal, bool train) {
   const var q = linear(t, p.query, xq, train);
   const var k = linear(t, p.key, xkv, train);
@@ -89,7 +89,7 @@ inline feed_forward_params make_feed_forward(Eigen::Index dim, Eigen::Index hidd
 }
 
 /// The block on the rows of `x`, on tape `t`, with parameter gradients when `train`.
-inline var feed_forward(tape& t, feed_forward_params& p, var x, bool train) {
+inline var feed_forward(tape& t, const feed_forward_params& p, var x, bool train) {
   return linear(t, p.out, gelu(linear(t, p.in, x, train)), train);
 }
 
@@ -114,7 +114,7 @@ inline encoder_layer_params make_encoder_layer(Eigen::Index dim, Eigen::Index ff
 
 /// The layer on `x` (sequences of `lengths[b]` real positions each, batch-major), with
 /// `heads` attention heads, on tape `t`, with parameter gradients when `train`.
-inline var encoder_layer(tape& t, encoder_layer_params& p, var x, std::int32_t heads,
+inline var encoder_layer(tape& t, const encoder_layer_params& p, var x, std::int32_t heads,
                          std::span<const std::int32_t> lengths, bool train) {
   const var a = layer_norm(t, p.norm1, x, train);
   x = add(x, multi_head_attention(t, p.self, a, a, heads, lengths, false, train));
@@ -199,7 +199,7 @@ padded_batch pad_strings(const vocabulary& vocab, std::size_t count, Get&& get) 
 
 /// The encoder's states [count · width, D] of a padded batch (rows of padding positions
 /// hold values that nothing reads).
-inline var transformer_encode(tape& t, transformer_encoder_params& p, const padded_batch& batch, std::int32_t heads,
+inline var transformer_encode(tape& t, const transformer_encoder_params& p, const padded_batch& batch, std::int32_t heads,
                               bool train) {
   var x = add(embedding(t, p.tokens, batch.ids, train), embedding(t, p.positions, batch.positions, train));
   for (auto& layer : p.layers) x = encoder_layer(t, layer, x, heads, batch.lengths, train);

@@ -174,10 +174,10 @@ class transformer_model {
 
   /// ML(q): the encoder's states for `q`. Throws `vocabulary_error` (a character outside
   /// the charset, or a question longer than `max_question_length`).
-  encoder_states predict(const std::string& q) { return std::move(predict_batch(std::span<const std::string>(&q, 1))[0]); }
+  encoder_states predict(const std::string& q) const { return std::move(predict_batch(std::span<const std::string>(&q, 1))[0]); }
 
   /// The states of many questions at once (one batched encoder pass).
-  std::vector<encoder_states> predict_batch(std::span<const std::string> qs) {
+  std::vector<encoder_states> predict_batch(std::span<const std::string> qs) const {
     for (const auto& q : qs) check_question(q);
     std::vector<encoder_states> out(qs.size());
     if (qs.empty()) return out;
@@ -192,7 +192,7 @@ class transformer_model {
   }
 
   /// log ML(a | o): teacher-forced log-probability of answer `a` and the end token.
-  double log_prob(const encoder_states& o, const std::string& a) {
+  double log_prob(const encoder_states& o, const std::string& a) const {
     check_output(o);
     check_answer(a);
     tape& t = tape::local();
@@ -206,20 +206,20 @@ class transformer_model {
 
   /// A draw from ML(· | o) at the configured temperature (Gumbel-max per character).
   template <Sampler S>
-  std::string sample(const encoder_states& o, S& rng) {
+  std::string sample(const encoder_states& o, S& rng) const {
     return sample(o, rng, cfg_.temperature);
   }
 
   /// A draw at temperature `temperature` (> 0): each character is
   /// `argmax_k (logit_k / temperature + g_k)` with `g_k` standard Gumbel draws from `rng`.
   template <Sampler S>
-  std::string sample(const encoder_states& o, S& rng, float temperature) {
+  std::string sample(const encoder_states& o, S& rng, float temperature) const {
     check_temperature(temperature, name);
     return decode(o, [&](const auto& logits) { return gumbel_max_token(logits, temperature, rng); });
   }
 
   /// The answer built from the most likely character at each step (key/value cached).
-  std::string greedy(const encoder_states& o) {
+  std::string greedy(const encoder_states& o) const {
     return decode(o, [](const auto& logits) { return argmax_token(logits); });
   }
 
@@ -308,7 +308,7 @@ class transformer_model {
 
   /// The states of one question as the decoder's memory: a view, or one zero row with
   /// length 0 for an empty question (so that no tensor has zero rows).
-  var memory_of(tape& t, const encoder_states& o) {
+  var memory_of(tape& t, const encoder_states& o) const {
     if (o.value.rows() > 0) return t.view(o.value);
     return t.constant(tensor::Zero(1, static_cast<Eigen::Index>(cfg_.width)));
   }
@@ -350,7 +350,7 @@ class transformer_model {
   }
 
   var decoder_forward(tape& t, var memory, std::span<const std::int32_t> memory_lengths, const teacher_forcing& f,
-                      bool train) {
+                      bool train) const {
     auto& d = params_.decoder;
     var x = add(embedding(t, d.tokens, f.inputs, train), embedding(t, d.positions, f.positions, train));
     for (auto& layer : d.layers) {
@@ -365,14 +365,14 @@ class transformer_model {
 
   template <class Get>
   var decoder_logits(tape& t, var memory, std::span<const std::int32_t> memory_lengths, std::size_t count, Get&& get,
-                     bool train) {
+                     bool train) const {
     return decoder_forward(t, memory, memory_lengths, lay_out(count, get), train);
   }
 
   /// Σ_b −log p(answer_b | memory_b) / count, teacher-forced.
   template <class Get>
   var decoder_nll(tape& t, var memory, std::span<const std::int32_t> memory_lengths, std::size_t count, Get&& get,
-                  bool train) {
+                  bool train) const {
     const teacher_forcing f = lay_out(count, get);
     return softmax_nll(decoder_forward(t, memory, memory_lengths, f, train), f.targets, f.weights);
   }
@@ -381,7 +381,7 @@ class transformer_model {
   /// keys and values of earlier positions are kept per layer (self-attention) and the
   /// cross-attention's keys and values of `o` are projected once.
   template <class Choose>
-  std::string decode(const encoder_states& o, Choose&& choose) {
+  std::string decode(const encoder_states& o, Choose&& choose) const {
     check_output(o);
     tape& t = tape::local();
     tape_scope scope(t);
