@@ -6,10 +6,12 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -94,7 +96,12 @@ class sqlite_cache {
     sqlite3_busy_timeout(db(), opt_.busy_timeout_ms);
     check_or_create_schema();
     // WAL only after the file is known to be a cache: setting it changes a database for good.
-    if (const std::string mode = query_text("PRAGMA journal_mode=WAL", "setting WAL mode"); mode != "wal")
+    // The switch needs the file to itself for a moment: while another process opens it too,
+    // SQLite may answer SQLITE_BUSY at once rather than wait in the busy handler (waiting
+    // could deadlock), so the switch is retried until busy_timeout_ms has passed.
+    if (const std::string mode =
+            with_busy_retries([&] { return query_text("PRAGMA journal_mode=WAL", "setting WAL mode"); });
+        mode != "wal")
       throw cache_error("aida: sqlite_cache '" + opt_.path + "': cannot use WAL mode (the journal mode stays '" +
                         mode + "')");
     exec(opt_.synchronous == sqlite_sync::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL",
@@ -162,6 +169,21 @@ class sqlite_cache {
   };
 
   [[nodiscard]] sqlite3* db() const noexcept { return db_.get(); }
+
+  /// The text `f()` returns, `f` called again every 5 ms while it throws SQLITE_BUSY, until
+  /// busy_timeout_ms has passed (then the last error is thrown).
+  template <class F>
+  std::string with_busy_retries(F&& f) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opt_.busy_timeout_ms);
+    for (;;) {
+      try {
+        return f();
+      } catch (const sqlite_error& e) {
+        if ((e.code & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) throw;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
 
   [[noreturn]] void fail(const std::string& doing, int rc) const {
     const std::string msg = db() ? sqlite3_errmsg(db()) : sqlite3_errstr(rc);
