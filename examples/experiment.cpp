@@ -156,6 +156,7 @@ struct settings {
   std::size_t candidates = 4;       // k of the adversarial question source
   double source_temperature = 0.3;  // its Gumbel temperature
   std::size_t jobs = default_jobs();  // runs in parallel
+  bool jobs_given = false;  // --jobs was on the command line (mpirun runs one run at a time)
   std::size_t threads = 1;  // threads collecting the episodes of each run's steps
   std::string out = "experiment-out";
   std::string from;  // a curves.csv to report on instead of training
@@ -501,6 +502,7 @@ std::optional<settings> parse(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     throw aida::invalid_options(std::string(e.what()) + " (see --help)");
   }
+  s.jobs_given = app.count("--jobs") > 0;
   for (const auto& [name, older] : {std::pair{"--methods", "--policy"}, std::pair{"--validation", "--held-out"}})
     if (app.count(name) > 0 && app.count(older) > 0)
       throw aida::invalid_options(std::string(older) + " is the older name of " + name + ": give one of them");
@@ -1454,7 +1456,7 @@ int main(int argc, char** argv) {
 #ifdef AIDA_EXPERIMENT_MPI
     if (g_world) {
       if (!cfg.from.empty()) throw aida::invalid_options("--from reads saved curves: run it without mpirun");
-      if (cfg.jobs > 1 && cfg.jobs != default_jobs())
+      if (cfg.jobs_given && cfg.jobs > 1)
         throw aida::invalid_options("--jobs " + std::to_string(cfg.jobs) +
                                     ": under mpirun the runs go one at a time, each over all " +
                                     std::to_string(g_world->size()) + " ranks (leave --jobs out)");
