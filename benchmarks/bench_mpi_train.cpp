@@ -16,17 +16,16 @@
 
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <functional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "aida/aida.hpp"
 #include "aida/ext/mpi.hpp"
 #include "aida/nn/nn.hpp"
+#include "support/sleepy_overseer.hpp"
 
 namespace {
 
@@ -34,18 +33,7 @@ using S = std::string;
 
 aida::mpi::communicator* world = nullptr;
 
-/// The `sum` overseer, 1 ms of sleep per call.
-struct sleepy_overseer {
-  static constexpr bool concurrent_calls = true;
-  aida::tasks::sum_overseer h;
-  static void wait() { std::this_thread::sleep_for(std::chrono::milliseconds(1)); }
-  S answer(const S& q) const { return wait(), h.answer(q); }
-  aida::Move<S, S> fan_out(const S& q) const { return wait(), h.fan_out(q); }
-  aida::Move<S, S> fan_in(const S& q, const aida::Subanswer<S, S>& a, const aida::Subanswer<S, S>& b) const {
-    return wait(), h.fan_in(q, a, b);
-  }
-  bool well_formed(const S& q) const { return h.well_formed(q); }
-};
+using aida_bench::sleepy_overseer;
 
 struct no_evaluation {
   double accuracy(const std::function<S(const S&)>&) const { return 0; }

@@ -22,32 +22,20 @@
 
 #include <benchmark/benchmark.h>
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <span>
 #include <string>
-#include <thread>
 
 #include "aida/aida.hpp"
 #include "aida/nn/nn.hpp"
+#include "support/sleepy_overseer.hpp"
 
 namespace {
 
 using S = std::string;
 
-/// The `sum` overseer, 1 ms of sleep per call.
-struct sleepy_overseer {
-  static constexpr bool concurrent_calls = true;
-  aida::tasks::sum_overseer h;
-  static void wait() { std::this_thread::sleep_for(std::chrono::milliseconds(1)); }
-  S answer(const S& q) const { return wait(), h.answer(q); }
-  aida::Move<S, S> fan_out(const S& q) const { return wait(), h.fan_out(q); }
-  aida::Move<S, S> fan_in(const S& q, const aida::Subanswer<S, S>& a, const aida::Subanswer<S, S>& b) const {
-    return wait(), h.fan_in(q, a, b);
-  }
-  bool well_formed(const S& q) const { return h.well_formed(q); }
-};
+using aida_bench::sleepy_overseer;
 
 /// A model that costs almost nothing: answers "0" (and the move "=0").
 struct cheap_model {
