@@ -64,19 +64,11 @@ static_assert(aida::concurrent_calls<aida::overseer_pool<watched_overseer>>);
 template <class H>
 run_record train_with(H& h, std::size_t threads) {
   const setup su;
-  const aida::tasks::sum_task task;
-  auto generator = task.generator(2);
-  aida::nn::char_model ml(model_config(task, su));
-  aida::nn::adversary_model adv(adversary_config(task, su));
-  aida::sampler held(aida_test::seed() ^ 0x5eedULL);
-  auto ev = task.evaluator(aida::tasks::draw_questions(generator, 6, held));
+  tiny_run t(su);
   aida::train_options opt = options_of(su);
   opt.threads = threads;
-  aida::sampler rng(su.rng_seed);
-  run_record r;
-  recorder rec{&r, &ml, &adv};
-  r.final_state = aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, rec);
-  return r;
+  t.train(h, opt, su.rng_seed);
+  return t.record;
 }
 
 TEST(OverseerPool, TwoThreadsShareTwoCopiesOneCallEachAndGiveOnePlainOverseersRun) {

@@ -142,8 +142,8 @@ TEST(TrainRanks, AFailureOnOneRankMakesEveryRankThrowWithItsLearnersAsBefore) {
 }
 
 TEST(TrainRanks, AFailedStepLeavesEachRanksLearnersAsThePreviousStepLeftThem) {
-  // The run of the test above, with a recorder kept outside: the learners after the throw
-  // equal their snapshot after the last completed step.
+  // The run of the test above, its learners looked at after the throw: they equal their
+  // snapshot after the last completed step.
   setup su;
   su.fail_at = 6;
   aida_test::thread_group group(2, std::chrono::seconds(120));
@@ -152,26 +152,18 @@ TEST(TrainRanks, AFailedStepLeavesEachRanksLearnersAsThePreviousStepLeftThem) {
   std::vector<char> threw(2, 0);  // not vector<bool>: two threads write neighbouring elements
   aida_test::run_ranks(group, [&](int r) {
     aida_test::thread_rank comm{&group, r};
-    const aida::tasks::sum_task task;
-    auto generator = task.generator(2);
-    aida::nn::char_model ml(model_config(task, su));
-    aida::nn::adversary_model adv(adversary_config(task, su));
-    aida::sampler held(aida_test::seed() ^ 0x5eedULL);
-    auto ev = task.evaluator(aida::tasks::draw_questions(generator, 6, held));
+    tiny_run t(su);
     failing_overseer h;
     if (r == 1) h.fail_at = su.fail_at;
-    aida::sampler rng(su.rng_seed);
-    run_record rec_data;
-    recorder rec{&rec_data, &ml, &adv};
     const auto u = static_cast<std::size_t>(r);
     try {
-      aida::train(comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, options_of(su), rec);
+      t.train(h, options_of(su), su.rng_seed, &comm);
     } catch (const aida::error&) {
       threw[u] = 1;
     }
-    completed[u] = rec_data.steps.size();
-    last[u] = rec_data.ml_after.empty() ? std::vector<float>{} : rec_data.ml_after.back();
-    after[u] = aida_test::snapshot(ml);
+    completed[u] = t.record.steps.size();
+    last[u] = t.record.ml_after.empty() ? std::vector<float>{} : t.record.ml_after.back();
+    after[u] = aida_test::snapshot(t.ml);
   });
   ASSERT_TRUE(threw[0] && threw[1]);
   EXPECT_EQ(completed[0], completed[1]);

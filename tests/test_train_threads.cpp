@@ -24,6 +24,7 @@
 
 #include "aida/aida.hpp"
 #include "aida/nn/nn.hpp"
+#include "support/const_inference.hpp"
 #include "support/doubles.hpp"
 #include "support/seed.hpp"
 #include "support/snapshot.hpp"
@@ -354,17 +355,8 @@ gru_run run_gru(std::size_t threads) {
 
 // The members the procedures call on ML and Adv are const on the reference learners: the
 // episodes' threads share them read-only.
-template <class M, class O>
-concept const_inference = requires(const M& m, const S& q, const O& o, aida::sampler& s) {
-  m.predict(q);
-  m.log_prob(o, q);
-  m.sample(o, s);
-  m.greedy(o);
-};
-template <class V, class O>
-concept const_scoring = requires(const V& v, const S& q, const O& o) { v.score(q, o); };
-static_assert(const_inference<aida::nn::char_model, aida::nn::embedding_vector> &&
-              const_scoring<aida::nn::adversary_model, aida::nn::embedding_vector>);
+static_assert(aida_test::const_inference<aida::nn::char_model, aida::nn::embedding_vector> &&
+              aida_test::const_scoring<aida::nn::adversary_model, aida::nn::embedding_vector>);
 
 TEST(TrainThreads, TheGruPairGivesTheSameParametersWithOneTwoAndFourThreads) {
   static_assert(aida::concurrent_inference<aida::nn::char_model> &&

@@ -15,6 +15,7 @@
 
 #include "aida/aida.hpp"
 #include "aida/nn/transformer.hpp"
+#include "support/const_inference.hpp"
 #include "support/seed.hpp"
 #include "support/snapshot.hpp"
 #include "support/thread_group.hpp"
@@ -88,14 +89,8 @@ TEST(TrainThreadsTransformer, ThePairGivesTheSameParametersWithOneTwoAndFourThre
   static_assert(aida::concurrent_inference<aida::nn::transformer_model> &&
                 aida::concurrent_inference<aida::nn::transformer_adversary>);
   // The members the procedures call are const: the episodes' threads share them read-only.
-  static_assert(requires(const aida::nn::transformer_model& m, const aida::nn::transformer_adversary& v,
-                         const std::string& q, const aida::nn::encoder_states& o, aida::sampler& s) {
-    m.predict(q);
-    m.log_prob(o, q);
-    m.sample(o, s);
-    m.greedy(o);
-    v.score(q, o);
-  });
+  static_assert(aida_test::const_inference<aida::nn::transformer_model, aida::nn::encoder_states> &&
+                aida_test::const_scoring<aida::nn::transformer_adversary, aida::nn::encoder_states>);
   const run_result one = run(1);
   ASSERT_EQ(one.curve.size(), 3u);
   for (std::size_t threads : {2u, 4u}) {

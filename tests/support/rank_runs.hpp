@@ -100,27 +100,43 @@ inline aida::train_options options_of(const setup& su) {
   return opt;
 }
 
-// One run; `comm` null: aida::train of one process.
+// The learners, questions and evaluator of one run of `su`, and what it recorded. `train`
+// runs it (with `comm`, data-parallel over its ranks; null: one process) and lets anything
+// thrown through, so that a caller can look at the learners after a failed step.
+struct tiny_run {
+  aida::tasks::sum_task task;
+  decltype(task.generator(2)) generator = task.generator(2);
+  aida::nn::char_model ml;
+  aida::nn::adversary_model adv;
+  aida::sampler held{aida_test::seed() ^ 0x5eedULL};
+  decltype(task.evaluator(aida::tasks::draw_questions(generator, 6, held))) ev =
+      task.evaluator(aida::tasks::draw_questions(generator, 6, held));
+  run_record record;
+
+  explicit tiny_run(const setup& su) : ml(model_config(task, su)), adv(adversary_config(task, su)) {}
+  tiny_run(const tiny_run&) = delete;
+  tiny_run& operator=(const tiny_run&) = delete;
+
+  template <class H, class Comm = void>
+  void train(H& h, const aida::train_options& opt, std::uint64_t rng_seed, Comm* comm = nullptr) {
+    aida::sampler rng(rng_seed);
+    recorder rec{&record, &ml, &adv};
+    if constexpr (std::is_same_v<Comm, void>)
+      record.final_state = aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, rec);
+    else
+      record.final_state =
+          aida::train(*comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, rec);
+  }
+};
+
+// One run of `su` with its failing overseer; `comm` null: aida::train of one process.
 template <class Comm>
 run_record run(const setup& su, Comm* comm) {
-  const aida::tasks::sum_task task;
-  auto generator = task.generator(2);
-  aida::nn::char_model ml(model_config(task, su));
-  aida::nn::adversary_model adv(adversary_config(task, su));
-  aida::sampler held(aida_test::seed() ^ 0x5eedULL);
-  auto ev = task.evaluator(aida::tasks::draw_questions(generator, 6, held));
+  tiny_run t(su);
   failing_overseer h;
   h.fail_at = su.fail_at;
-  const aida::train_options opt = options_of(su);
-  aida::sampler rng(su.rng_seed);
-  run_record r;
-  recorder rec{&r, &ml, &adv};
-  if constexpr (std::is_same_v<Comm, void>)
-    r.final_state = aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, rec);
-  else
-    r.final_state =
-        aida::train(*comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, rec);
-  return r;
+  t.train(h, options_of(su), su.rng_seed, comm);
+  return t.record;
 }
 
 inline run_record run_alone(const setup& su) { return run<void>(su, nullptr); }
