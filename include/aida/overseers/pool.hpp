@@ -24,15 +24,17 @@
 #include <utility>
 #include <vector>
 
+#include "aida/algorithm/detail/forwarding_overseer.hpp"
 #include "aida/core/error.hpp"
 
 namespace aida {
 
 /// N copies of overseer `H`, each called by one thread at a time, as one overseer that
-/// declares `concurrent_calls`. The members of `H` that it forwards: `answer`, `fan_out`,
-/// `fan_in` (with the context argument when `H` takes one) and `well_formed` when `H` has it.
+/// declares `concurrent_calls`. The members of `H` that it forwards, each to an idle copy:
+/// `answer`, `fan_out`, `fan_in` (with the context argument when `H` takes one) and
+/// `well_formed` when `H` has it.
 template <class H>
-class overseer_pool {
+class overseer_pool : public detail::forwarding_overseer<overseer_pool<H>, H> {
  public:
   /// Calls may come from several threads at once: each gets a copy of its own.
   static constexpr bool concurrent_calls = true;
@@ -60,51 +62,11 @@ class overseer_pool {
   /// to be called while the pool is in use.
   [[nodiscard]] H& at(std::size_t i) { return *all_.at(i); }
 
-  /// `answer(q)` of an idle copy.
-  template <class Q>
-  auto answer(const Q& q) {
+  /// `f(copy)` with an idle copy, leased for the call (the members forwarded, above, call it).
+  template <class F>
+  auto with(F&& f) {
     lease l(*this);
-    return l.h->answer(q);
-  }
-  /// `answer(q, ctx)` of an idle copy.
-  template <class Q, class Ctx>
-    requires requires(H& h, const Q& q, Ctx& ctx) { h.answer(q, ctx); }
-  auto answer(const Q& q, Ctx& ctx) {
-    lease l(*this);
-    return l.h->answer(q, ctx);
-  }
-  /// `fan_out(q)` of an idle copy.
-  template <class Q>
-  auto fan_out(const Q& q) {
-    lease l(*this);
-    return l.h->fan_out(q);
-  }
-  /// `fan_out(q, ctx)` of an idle copy.
-  template <class Q, class Ctx>
-    requires requires(H& h, const Q& q, Ctx& ctx) { h.fan_out(q, ctx); }
-  auto fan_out(const Q& q, Ctx& ctx) {
-    lease l(*this);
-    return l.h->fan_out(q, ctx);
-  }
-  /// `fan_in(q, s1, s2)` of an idle copy.
-  template <class Q, class Sa>
-  auto fan_in(const Q& q, const Sa& s1, const Sa& s2) {
-    lease l(*this);
-    return l.h->fan_in(q, s1, s2);
-  }
-  /// `fan_in(q, s1, s2, ctx)` of an idle copy.
-  template <class Q, class Sa, class Ctx>
-    requires requires(H& h, const Q& q, const Sa& s, Ctx& ctx) { h.fan_in(q, s, s, ctx); }
-  auto fan_in(const Q& q, const Sa& s1, const Sa& s2, Ctx& ctx) {
-    lease l(*this);
-    return l.h->fan_in(q, s1, s2, ctx);
-  }
-  /// `well_formed(q)` of an idle copy.
-  template <class Q>
-    requires requires(H& h, const Q& q) { h.well_formed(q); }
-  bool well_formed(const Q& q) {
-    lease l(*this);
-    return static_cast<bool>(l.h->well_formed(q));
+    return f(*l.h);
   }
 
  private:

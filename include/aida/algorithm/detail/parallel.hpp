@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "aida/algorithm/detail/forwarding_overseer.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
 
@@ -40,48 +41,15 @@ class optional_lock {
 /// `lock` when it is not null. It forwards the context-taking members only when `H` has them,
 /// so that the procedures see the same overseer.
 template <class H>
-class guarded_overseer {
+class guarded_overseer : public forwarding_overseer<guarded_overseer<H>, H> {
  public:
   guarded_overseer(H& h, std::mutex* lock) : h_(h), lock_(lock) {}
 
-  template <class Q>
-  auto answer(const Q& q) {
+  /// `f(h)` under the lock.
+  template <class F>
+  auto with(F&& f) {
     optional_lock l(lock_);
-    return h_.answer(q);
-  }
-  template <class Q, class Ctx>
-    requires requires(H& h, const Q& q, Ctx& ctx) { h.answer(q, ctx); }
-  auto answer(const Q& q, Ctx& ctx) {
-    optional_lock l(lock_);
-    return h_.answer(q, ctx);
-  }
-  template <class Q>
-  auto fan_out(const Q& q) {
-    optional_lock l(lock_);
-    return h_.fan_out(q);
-  }
-  template <class Q, class Ctx>
-    requires requires(H& h, const Q& q, Ctx& ctx) { h.fan_out(q, ctx); }
-  auto fan_out(const Q& q, Ctx& ctx) {
-    optional_lock l(lock_);
-    return h_.fan_out(q, ctx);
-  }
-  template <class Q, class Sa>
-  auto fan_in(const Q& q, const Sa& s1, const Sa& s2) {
-    optional_lock l(lock_);
-    return h_.fan_in(q, s1, s2);
-  }
-  template <class Q, class Sa, class Ctx>
-    requires requires(H& h, const Q& q, const Sa& s, Ctx& ctx) { h.fan_in(q, s, s, ctx); }
-  auto fan_in(const Q& q, const Sa& s1, const Sa& s2, Ctx& ctx) {
-    optional_lock l(lock_);
-    return h_.fan_in(q, s1, s2, ctx);
-  }
-  template <class Q>
-    requires requires(H& h, const Q& q) { h.well_formed(q); }
-  bool well_formed(const Q& q) {
-    optional_lock l(lock_);
-    return static_cast<bool>(h_.well_formed(q));
+    return f(h_);
   }
 
  private:
