@@ -128,6 +128,8 @@ struct settings {
   std::size_t budget = 30000;    // overseer calls (labels for the supervised baseline) per run
   std::size_t max_steps = 4000;  // training steps per run
   int difficulty = -1;           // -1: the task's experiment default
+  std::size_t parts = 2;         // sum: split a list into up to this many parts (k-ary splits)
+  std::size_t recurse = 1;       // argmin / uniform: recurse on this many subquestions per round
   std::size_t validation = 200;  // questions that stop the runs
   std::size_t test = 500;        // questions that are only reported
   std::size_t eval_every = 25;
@@ -477,6 +479,10 @@ std::optional<settings> parse(int argc, char** argv) {
          "temperature of the Gumbel noise of the arg-min policy (default 0.3)");
   f.count("--distill", s.distill, 0, many, "N", "distillation episodes a step of post and its ablations (default 1)");
   f.count("--candidates", s.candidates, 2, many, "K", "adversarial source: candidates per question (default 4)");
+  f.count("--parts", s.parts, 2, aida::max_subquestions, "P",
+          "sum: the overseer splits a list into up to P parts (default 2, halves;\nk-ary splits)");
+  f.count("--recurse", s.recurse, 1, aida::max_subquestions, "M",
+          "argmin and uniform: recurse on M subquestions per round (default 1;\nargmin becomes Gumbel-top-M)");
   f.real("--source-temperature", s.source_temperature, {0, std::numeric_limits<double>::infinity(), false, false}, "T",
          "its Gumbel temperature (default 0.3)");
 
@@ -512,6 +518,9 @@ std::optional<settings> parse(int argc, char** argv) {
   if (s.seeds - 1 > any_count - s.seed)
     throw aida::invalid_options("--seed " + std::to_string(s.seed) + " with --seeds " + std::to_string(s.seeds) +
                                 ": the last seed would pass " + std::to_string(any_count) + ", the greatest seed");
+  if (s.parts != 2 && s.task != "sum")
+    throw aida::invalid_options("--parts " + std::to_string(s.parts) + " with --task " + s.task +
+                                ": only sum splits into more than two parts");
   if (s.difficulty >= 0)
     aida::tasks::with_task(s.task, [&](const auto& task) {
       using task_type = std::remove_cvref_t<decltype(task)>;
@@ -732,10 +741,10 @@ struct counting_overseer {
     ++calls;
     return h.fan_out(q);
   }
-  template <class Q, class S>
-  auto fan_in(const Q& q, const S& s1, const S& s2) {
+  template <class Q, class A>
+  auto fan_in(const Q& q, std::span<const aida::Subanswer<Q, A>> subs) {
     ++calls;
-    return h.fan_in(q, s1, s2);
+    return h.fan_in(q, subs);
   }
   [[nodiscard]] bool well_formed(std::string_view q) const { return h.well_formed(q); }
 };
@@ -881,11 +890,15 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
       return aida::train(questions, overseer, ml, adv, codec, policy, eval, rng, opt, rec, stop);
     };
     aida::train_state st;
-    if (method.policy == "argmin")
+    if (method.policy == "argmin" && cfg.recurse > 1)
+      st = train(aida::gumbel_top_m{cfg.recurse, cfg.tau});
+    else if (method.policy == "argmin")
       st = train(aida::gumbel_argmin{cfg.tau});
     else if (method.policy == "threshold")
       st = train(aida::gumbel_threshold<aida::linear_schedule>{
           {cfg.alpha, cfg.alpha_end.value_or(cfg.alpha), cfg.alpha_steps}, 0.1});
+    else if (method.policy == "uniform" && cfg.recurse > 1)
+      st = train(aida::uniform_m{cfg.recurse});
     else if (method.policy == "uniform")
       st = train(aida::uniform_one{});
     else
@@ -1493,13 +1506,20 @@ int main(int argc, char** argv) {
     if (cfg.c_end) std::cout << " moving to " << *cfg.c_end << " over " << cfg.c_steps << " steps";
     std::cout << " after " << cfg.warmup << " warm-up steps; threshold policy α = " << cfg.alpha;
     if (cfg.alpha_end) std::cout << " moving to " << *cfg.alpha_end << " over " << cfg.alpha_steps << " steps";
-    std::cout << "; arg-min τ = " << cfg.tau << "; adversarial source: " << cfg.candidates << " candidates, temperature "
+    std::cout << "; arg-min τ = " << cfg.tau;
+    if (cfg.recurse > 1) std::cout << " (Gumbel-top-" << cfg.recurse << "; uniform: " << cfg.recurse << " of k)";
+    if (cfg.parts != 2) std::cout << "; sum split into up to " << cfg.parts << " parts";
+    std::cout << "; adversarial source: " << cfg.candidates << " candidates, temperature "
               << cfg.source_temperature << "\n";
     if (cfg.overseer_error > 0)
       std::cout << "H errs: each answer it gives and each split it makes is wrong with probability "
                 << cfg.overseer_error << " (a digit changed); the supervised baseline's labels are right\n";
     const auto start = std::chrono::steady_clock::now();
-    const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) { return run_task(task, cfg); });
+    const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) {
+      auto t = task;
+      if constexpr (requires { t.parts; }) t.parts = cfg.parts;
+      return run_task(t, cfg);
+    });
     std::vector<std::string> names;
     for (const auto& m : cfg.methods) names.push_back(m.name);
     if (speaks) report(runs, cfg, cfg.task, names, false);

@@ -125,7 +125,7 @@ TEST(AmplifyCalls, FanInSplitStartsANewRoundAtTheSameNode) {
   ASSERT_EQ(ep.nodes[0].round_count, 2u);
   strings subquestions;
   ep.for_each_round(0, [&](const aida::fan_in_round<Q, A>& r) {
-    subquestions.push_back(r.questions.first + r.questions.second);
+    subquestions.push_back(r.questions.first() + r.questions.second());
   });
   EXPECT_EQ(subquestions, (strings{"ab", "cd"}));
   EXPECT_EQ(ep.counts.rounds, 2u);

@@ -98,7 +98,7 @@ struct world {
     if (depth_of(x.len) >= max_depth) return sum(x) + (faulty(q, fault_kind::direct_answer) ? 1 : 0);
     const move_t m = model_fan_out(q);
     if (m.is_answer()) return std::stol(m.get_answer());
-    return tree_answer(m.get_split().first) + tree_answer(m.get_split().second) +
+    return tree_answer(m.get_split().first()) + tree_answer(m.get_split().second()) +
            (faulty(q, fault_kind::fan_in) ? 1 : 0);
   }
 };

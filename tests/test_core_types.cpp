@@ -19,8 +19,8 @@ TEST(CoreMove, AnswersAndSplitsAreDistinctEvenWhenQuestionsAndAnswersShareAType)
   EXPECT_FALSE(a.is_split());
   EXPECT_TRUE(s.is_split());
   EXPECT_EQ(a.get_answer(), "x");
-  EXPECT_EQ(s.get_split().first, "x");
-  EXPECT_EQ(s.get_split().second, "y");
+  EXPECT_EQ(s.get_split().first(), "x");
+  EXPECT_EQ(s.get_split().second(), "y");
   EXPECT_NE(a, move_t::answer("y"));
   EXPECT_NE(move_t::split("x", "x"), move_t::answer("x"));
   EXPECT_EQ(move_t::split(aida::Split<std::string>{"x", "y"}), s);
@@ -76,7 +76,7 @@ TEST(CoreEpisode, ForEachRoundFollowsTheChainOfANode) {
   aida::sampler rng(1);
   const auto ep = aida::amplify(std::string("q"), w.h, w.ml, w.adv, w.codec, aida::recurse_all{}, rng);
   std::string order;
-  ep.for_each_round(0, [&](const auto& r) { order += r.questions.first; });
+  ep.for_each_round(0, [&](const auto& r) { order += r.questions.first(); });
   EXPECT_EQ(order, "ace");
   EXPECT_EQ(ep.nodes[0].round_count, 3u);
   EXPECT_EQ(ep.rounds.size(), 4u);  // three of q's, one of a's, stored flat

@@ -482,7 +482,7 @@ struct hashing_adversary {
 void add_move(fingerprint& fp, const std::optional<move_t>& m) {
   if (!m) fp.add("none");
   else if (m->is_answer()) fp.add("answer"), fp.add(m->get_answer());
-  else fp.add("split"), fp.add(m->get_split().first), fp.add(m->get_split().second);
+  else fp.add("split"), fp.add(m->get_split().first()), fp.add(m->get_split().second());
 }
 
 template <class Ep>
@@ -494,7 +494,7 @@ void add_record(fingerprint& fp, const Ep& ep) {
     fp.add(n.answer.value_or("<none>")), fp.add(int(n.answered_by)), fp.add(int(n.end));
   }
   for (const auto& r : ep.rounds) {
-    fp.add(r.questions.first), fp.add(r.questions.second), add_move(fp, r.move), fp.add(int(r.move_by));
+    fp.add(r.questions.first()), fp.add(r.questions.second()), add_move(fp, r.move), fp.add(int(r.move_by));
     fp.add(r.next_round);
     for (int i = 0; i < 2; ++i)
       fp.add(r.answers[i]), fp.add(int(r.answered_by[i])), fp.add(r.scores[i]), fp.add(int(r.recursed[i])),

@@ -477,7 +477,7 @@ void expect_round_trip(const T& tree) {
     std::size_t r = node.first_round;
     for (const auto& round : nodes[i]["rounds"].array()) {
       const auto& subs = round["subquestions"].array();
-      EXPECT_EQ(text_of(subs[0]["question"]), tree.rounds[r].questions.first);
+      EXPECT_EQ(text_of(subs[0]["question"]), tree.rounds[r].questions.first());
       EXPECT_EQ(text_of(subs[1]["answer"]), tree.rounds[r].answers[1]);
       EXPECT_EQ(subs[0]["recursed"].is_bool() && std::get<1>(subs[0]["recursed"].v), tree.rounds[r].recursed[0]);
       r = tree.rounds[r].next_round;
@@ -638,8 +638,8 @@ TEST(DotExport, TheLegendStatesTheScoreRangeOfTheColourScale) {
   for (double s : aida::io::detail::node_scores(ep))
     if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
   for (const auto& r : ep.rounds)
-    for (double s : r.scores)
-      if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
+    for (std::size_t i = 0; i < r.size(); ++i)
+      if (std::isfinite(r.scores[i])) lo = std::min(lo, r.scores[i]), hi = std::max(hi, r.scores[i]);
   ASSERT_LT(lo, hi);
   std::string range;
   aida::io::detail::append_fixed(range, lo);

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <map>
 #include <optional>
+#include <span>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -65,14 +66,14 @@ std::string render(const Ep& ep) {
   const auto move = [&](const std::optional<move_t>& m) {
     if (!m) return std::string("-");
     if (m->is_answer()) return "=" + m->get_answer();
-    return "/" + m->get_split().first + "|" + m->get_split().second;
+    return "/" + m->get_split().first() + "|" + m->get_split().second();
   };
   for (const auto& n : ep.nodes)
     os << n.question << " d" << n.depth << " p" << n.parent << " " << move(n.fan_out) << " by"
        << int(n.fan_out_by) << " -> " << n.answer.value_or("?") << " by" << int(n.answered_by) << " end"
        << int(n.end) << "\n";
   for (const auto& r : ep.rounds)
-    os << r.questions.first << "=" << r.answers[0] << "," << r.questions.second << "=" << r.answers[1] << " "
+    os << r.questions.first() << "=" << r.answers[0] << "," << r.questions.second() << "=" << r.answers[1] << " "
        << move(r.move) << " by" << int(r.move_by) << "\n";
   for (const auto& t : ep.model_targets) os << t.query << " -> " << t.target << " k" << int(t.kind) << " " << t.loss << "\n";
   return os.str();
@@ -193,6 +194,33 @@ TEST(CachedOverseer, AConflictKeepsTheFirstValueAndIsCounted) {
   EXPECT_EQ(cache.usage().conflicts, 1u);
 }
 
+// Splits of k subquestions are stored and read back whole, fan-ins of k subanswers have
+// their own keys (order included, as for two), and a fan-in of two keeps the key it had.
+TEST(CachedOverseer, SplitsAndFanInsOfMoreThanTwoAreStoredWhole) {
+  aida::tasks::sum_overseer h(3);
+  aida::memory_cache store;
+  aida::cached_overseer cache(h, store);
+  const auto m = cache.fan_out(std::string("123456"));
+  ASSERT_TRUE(m.is_split());
+  EXPECT_EQ(m.get_split(), (aida::Split<std::string>{"12", "34", "56"}));
+  EXPECT_EQ(cache.fan_out(std::string("123456")), m);
+  const sub_t subs[3] = {{"12", "3"}, {"34", "7"}, {"56", "11"}};
+  const auto a = cache.fan_in(std::string("123456"), std::span<const sub_t>(subs));
+  EXPECT_EQ(a, move_t::answer("21"));
+  EXPECT_EQ(cache.fan_in(std::string("123456"), std::span<const sub_t>(subs)), a);
+  EXPECT_EQ(cache.usage().hits, (calls{.answer = 0, .fan_out = 1, .fan_in = 1}));
+  EXPECT_EQ(cache.usage().misses, (calls{.answer = 0, .fan_out = 1, .fan_in = 1}));
+  // The binary form and the span of two make one key.
+  aida::tasks::sum_overseer h2;
+  aida::memory_cache store2;
+  aida::cached_overseer cache2(h2, store2);
+  (void)cache2.fan_in(std::string("1234"), sub_t{"12", "3"}, sub_t{"34", "7"});
+  const sub_t two[2] = {{"12", "3"}, {"34", "7"}};
+  (void)cache2.fan_in(std::string("1234"), std::span<const sub_t>(two));
+  EXPECT_EQ(cache2.usage().hits.fan_in, 1u);
+  EXPECT_EQ(store2.size(), 1u);
+}
+
 // A stored value that does not read back is a cache_error naming the store, the kind of
 // decision and the question; nothing is counted.
 TEST(CachedOverseer, ACorruptValueIsAClearError) {
@@ -219,7 +247,9 @@ TEST(CachedOverseer, ACorruptValueIsAClearError) {
   expect_error("", "does not start with 'a' (answer) or 's' (split)");
   expect_error("x2:12", "does not start with");
   expect_error("a5:12", "'<length>:<text>'");
-  expect_error("s2:12", "'<length>:<text>'");
+  expect_error("s2:12", "a split has fewer than two subquestions");
+  expect_error("s1:11:21:3x", "'<length>:<text>'");
+  expect_error("s1:11:21:31:41:51:61:71:81:9", "text after the last field");  // nine: past aida::max_subquestions
   expect_error("a2:12junk", "text after the last field");
   expect_error("a02:12", "'<length>:<text>'");
   // An answer key holding a split.

@@ -4,6 +4,7 @@
 // re-asking with the reason for every kind of unusable line, escapes in splits, text forms of
 // other answer types, and the end of the input as an overseer_error naming the question.
 #include <sstream>
+#include <span>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -83,6 +84,19 @@ TEST(ConsoleOverseer, AFanInWithoutContextShowsNoProducer) {
   EXPECT_FALSE(has(out.str(), "(by")) << out.str();
 }
 
+// A split of three is read and shown as three subquestions (k-ary splits).
+TEST(ConsoleOverseer, ReadsAndShowsSplitsOfMoreThanTwo) {
+  std::istringstream in("split 12 | 34 | 5\n= 15\n");
+  std::ostringstream out;
+  console h(in, out);
+  const auto m = h.fan_out("12345");
+  ASSERT_TRUE(m.is_split());
+  EXPECT_EQ(m.get_split(), (aida::Split<std::string>{"12", "34", "5"}));
+  const aida_test::sub_t subs[3] = {{"12", "3"}, {"34", "7"}, {"5", "5"}};
+  EXPECT_EQ(h.fan_in("12345", std::span<const aida_test::sub_t>(subs)), move_t::answer("15"));
+  EXPECT_TRUE(has(out.str(), "  subquestion 3: 5  answer: 5\n")) << out.str();
+}
+
 // Each unusable line is refused with its reason, and the prompt comes again; the move after
 // them is taken. Escapes: \| is a '|' and \\ a '\' in a subquestion.
 TEST(ConsoleOverseer, ReasksWithTheReasonUntilALineIsAMove) {
@@ -91,7 +105,7 @@ TEST(ConsoleOverseer, ReasksWithTheReasonUntilALineIsAMove) {
       "hello\n"
       "splitting 1 | 2\n"
       "split 1 2\n"
-      "split 1 | 2 | 3\n"
+      "split 1|2|3|4|5|6|7|8|9\n"
       "split  | 2\n"
       "split 12 | 1\n"
       "help\n"
@@ -101,12 +115,12 @@ TEST(ConsoleOverseer, ReasksWithTheReasonUntilALineIsAMove) {
   EXPECT_EQ(h.fan_out("12"), move_t::split("a|b", "c\\d"));
   const std::string shown = out.str();
   for (const char* reason :
-       {"cannot use that: the line is empty; a move starts with '=' (an answer) or 'split' (two subquestions)\n? ",
-        "cannot use that: 'hello' is not a move; a move starts with '=' (an answer) or 'split' (two subquestions); "
+       {"cannot use that: the line is empty; a move starts with '=' (an answer) or 'split' (subquestions)\n? ",
+        "cannot use that: 'hello' is not a move; a move starts with '=' (an answer) or 'split' (subquestions); "
         "'help' shows the syntax\n? ",
         "cannot use that: 'splitting 1 | 2' is not a move",
-        "cannot use that: a split needs two subquestions separated by '|': split Q1 | Q2\n? ",
-        "cannot use that: a split has one '|' between its two subquestions (write \\| for a '|' inside one)\n? ",
+        "cannot use that: a split needs two or more subquestions separated by '|': split Q1 | Q2\n? ",
+        "cannot use that: a split has at most 8 subquestions (aida::max_subquestions; write \\| for a '|' inside one)\n? ",
         "cannot use that: subquestion 1 is empty\n? ",
         "cannot use that: subquestion 1 is the question itself (it would never end)\n? ",
         "  \"= ANSWER\" answers (the rest of the line, as it is); \"split Q1 | Q2\" asks two subquestions\n"})

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -126,10 +127,10 @@ TEST(FaultyOverseer, EachFaultOccursAtItsRateAndHasItsForm) {
         const auto halves = h.fan_out(q).get_split();
         const auto& s = m.get_split();
         if (s == halves) continue;
-        const bool first = s.first != halves.first;
-        const std::string& changed = first ? s.first : s.second;
-        const std::string& half = first ? halves.first : halves.second;
-        EXPECT_EQ(first ? s.second : s.first, first ? halves.second : halves.first) << "both subquestions changed";
+        const bool first = s.first() != halves.first();
+        const std::string& changed = first ? s.first() : s.second();
+        const std::string& half = first ? halves.first() : halves.second();
+        EXPECT_EQ(first ? s.second() : s.first(), first ? halves.second() : halves.first()) << "both subquestions changed";
         if (h.well_formed(changed)) {
           ++wrong_splits;
           ASSERT_EQ(changed.size(), half.size());
@@ -197,7 +198,7 @@ TEST(FaultyOverseer, TheSeedDecidesTheFaults) {
     for (int i = 0; i < 50; ++i) {
       out.push_back(f.answer(std::string("98765")));
       const auto m = f.fan_out(std::string("98765"));
-      out.push_back(m.get_split().first + "|" + m.get_split().second);
+      out.push_back(m.get_split().first() + "|" + m.get_split().second());
     }
     return out;
   };
@@ -254,7 +255,8 @@ TEST(FaultyOverseer, PassesTheContextOnAndNeverDrawsFromTheEpisodesSampler) {
     EXPECT_EQ(f.inner().seen, &ctx);
     EXPECT_EQ(ctx.by, aida::producer::overseer);
     const auto m = f.fan_out(std::string("q"), ctx);
-    const auto in = f.fan_in(std::string("q"), sub_t{"123", "6"}, sub_t{"456", "15"}, ctx);
+    const sub_t subs[2] = {sub_t{"123", "6"}, sub_t{"456", "15"}};
+    const auto in = f.fan_in(std::string("q"), std::span<const sub_t>(subs), ctx);
     changed += (a != "12") + (m != move_t::split("123", "456")) + (in != move_t::answer("34"));
   }
   EXPECT_GT(changed, 0u);
@@ -406,7 +408,7 @@ TEST(FaultyOverseer, TakesACorruptionForOtherTypes) {
   for (int i = 0; i < 100; ++i) {
     wrong_answers += f.answer(Qa{7}).value == 1007 ? 1 : 0;
     const auto m = f.fan_out(Qa{7});
-    wrong_splits += m.get_split().first.id == 7 || m.get_split().second.id == 6 ? 1 : 0;
+    wrong_splits += m.get_split().first().id == 7 || m.get_split().second().id == 6 ? 1 : 0;
   }
   EXPECT_EQ(f.faults().wrong_answers, wrong_answers);
   EXPECT_EQ(f.faults().wrong_splits, wrong_splits);

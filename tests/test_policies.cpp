@@ -42,10 +42,10 @@ TEST(GumbelArgmin, AtTemperatureZeroIsTheArgminAndDrawsNothing) {
   const aida::gumbel_argmin p{.temperature = 0};
   aida::sampler rng(aida_test::seed());
   const aida::sampler before = rng;
-  EXPECT_EQ(p.select(-2.0, -1.0, rng), first_only);
-  EXPECT_EQ(p.select(3.0, -1.0, rng), second_only);
-  EXPECT_EQ(p.select(1.0, 1.0, rng), first_only);  // ties go to the first
-  EXPECT_EQ(p.select(-1e-12, 0.0, rng), first_only);
+  EXPECT_EQ(aida::select_subquestions(p, -2.0, -1.0, rng), first_only);
+  EXPECT_EQ(aida::select_subquestions(p, 3.0, -1.0, rng), second_only);
+  EXPECT_EQ(aida::select_subquestions(p, 1.0, 1.0, rng), first_only);  // ties go to the first
+  EXPECT_EQ(aida::select_subquestions(p, -1e-12, 0.0, rng), first_only);
   EXPECT_EQ(rng, before);
 }
 
@@ -60,7 +60,7 @@ TEST(GumbelArgmin, FrequenciesMatchSoftmaxOfMinusScoresOverTemperature) {
     aida::sampler rng(aida_test::seed());
     int first = 0;
     for (int i = 0; i < draws; ++i) {
-      const selection s = p.select(sc.s1, sc.s2, rng);
+      const selection s = aida::select_subquestions(p, sc.s1, sc.s2, rng);
       ASSERT_EQ(s.count(), 1);  // exactly one recursion, always
       first += s.recurse[0];
     }
@@ -79,7 +79,7 @@ std::pair<int, int> coin_counts(const aida::bernoulli_coins<F>& p, double s1, do
   int a = 0, b = 0;
   both_count = 0;
   for (int i = 0; i < draws; ++i) {
-    const selection s = p.select(s1, s2, rng);
+    const selection s = aida::select_subquestions(p, s1, s2, rng);
     a += s.recurse[0], b += s.recurse[1], both_count += s.count() == 2;
   }
   return {a, b};
@@ -137,7 +137,7 @@ TEST(GumbelThreshold, AtTemperatureZeroFollowsTheScheduleAcrossSteps) {
   for (std::size_t step = 0; step < expected.size(); ++step) {
     p.step = step;
     EXPECT_EQ(p.threshold(), thresholds[step]) << "step " << step;
-    EXPECT_EQ(p.select(-1.5, -0.5, rng), expected[step]) << "step " << step;
+    EXPECT_EQ(aida::select_subquestions(p, -1.5, -0.5, rng), expected[step]) << "step " << step;
   }
   EXPECT_EQ(rng, before);  // no noise, no draws
 }
@@ -149,7 +149,7 @@ TEST(GumbelThreshold, WithNoiseRecursesWithTheLogisticProbability) {
   aida::sampler rng(aida_test::seed());
   int a = 0, b = 0;
   for (int i = 0; i < draws; ++i) {
-    const selection s = p.select(-1.3, -0.4, rng);
+    const selection s = aida::select_subquestions(p, -1.3, -0.4, rng);
     a += s.recurse[0], b += s.recurse[1];
   }
   const double pa = 1 / (1 + std::exp((-1.3 + 1.0) / 0.5));
@@ -180,10 +180,10 @@ TEST(UniformOne, RecursesOnExactlyOneHalfTheTimeEachIgnoringScores) {
   aida::sampler rng(aida_test::seed()), same(aida_test::seed());
   int first = 0;
   for (int i = 0; i < draws; ++i) {
-    const selection s = p.select(-100.0, 100.0, rng);
+    const selection s = aida::select_subquestions(p, -100.0, 100.0, rng);
     ASSERT_EQ(s.count(), 1);
     first += s.recurse[0];
-    ASSERT_EQ(p.select(100.0, -100.0, same), s);  // the scores play no part
+    ASSERT_EQ(aida::select_subquestions(p, 100.0, -100.0, same), s);  // the scores play no part
   }
   EXPECT_NEAR(static_cast<double>(first) / draws, 0.5, five_sigma(0.5, draws));  // 0.018
   EXPECT_LT(chi2_two_cells(first, draws, 0.5), chi2_1dof_999);
@@ -194,7 +194,7 @@ TEST(UniformOne, RecursesOnExactlyOneHalfTheTimeEachIgnoringScores) {
 TEST(UniformOne, ChoosesByTheTopBitOfOneDraw) {
   aida::sampler rng(aida_test::seed()), ints(aida_test::seed());
   for (int i = 0; i < 1000; ++i) {
-    const selection s = aida::uniform_one{}.select(0.0, 0.0, rng);
+    const selection s = aida::select_subquestions(aida::uniform_one{}, 0.0, 0.0, rng);
     ASSERT_TRUE(s.recurse[ints.next() >> 63]) << "draw " << i;
   }
   EXPECT_EQ(rng, ints);
@@ -203,8 +203,8 @@ TEST(UniformOne, ChoosesByTheTopBitOfOneDraw) {
 TEST(RecurseAllAndNone, SelectBothOrNeitherAndDrawNothing) {
   aida::sampler rng(aida_test::seed());
   const aida::sampler before = rng;
-  EXPECT_EQ(aida::recurse_all{}.select(0.0, 1.0, rng), both);
-  EXPECT_EQ(aida::recurse_none{}.select(0.0, 1.0, rng), neither);
+  EXPECT_EQ(aida::select_subquestions(aida::recurse_all{}, 0.0, 1.0, rng), both);
+  EXPECT_EQ(aida::select_subquestions(aida::recurse_none{}, 0.0, 1.0, rng), neither);
   EXPECT_EQ(rng, before);
   static_assert(!aida::recurse_all::uses_scores && !aida::recurse_none::uses_scores &&
                 !aida::uniform_one::uses_scores);

@@ -310,7 +310,7 @@ TYPED_TEST(TaskTest, FanInIsSymmetricAndCopesWithUnusableSubanswers) {
     for (std::size_t n = 0; n < ep.nodes.size(); ++n) {
       ep.for_each_round(n, [&](const auto& r) {
         const std::string& nq = ep.nodes[n].question;
-        const Sub s1{r.questions.first, r.answers[0]}, s2{r.questions.second, r.answers[1]};
+        const Sub s1{r.questions.first(), r.answers[0]}, s2{r.questions.second(), r.answers[1]};
         EXPECT_EQ(h.fan_in(nq, s1, s2), h.fan_in(nq, s2, s1)) << nq;
         EXPECT_EQ(h.fan_in(nq, s1, s2), *r.move) << nq;
         // What an untrained model says: "?", junk, a number out of range.
@@ -343,7 +343,7 @@ TYPED_TEST(TaskTest, ForeignSubquestionsAreReplacedByTheOverseersOwn) {
     ASSERT_TRUE(own.is_split()) << qs[i];
     const Move other = h.fan_out(qs[i + 1]);
     if (other.get_split().same_pair(own.get_split())) continue;
-    const Sub s1{other.get_split().first, "1"}, s2{other.get_split().second, "1"};
+    const Sub s1{other.get_split().first(), "1"}, s2{other.get_split().second(), "1"};
     EXPECT_EQ(h.fan_in(qs[i], s1, s2), own) << qs[i];
   }
 }

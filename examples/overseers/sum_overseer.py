@@ -7,11 +7,13 @@ aida::tasks::sum_overseer (include/aida/tasks/sum.hpp), move for move:
 
 - a question is 1 to 32 digits; anything else gets an error reply naming what is wrong;
 - fan_out: a single digit is answered by itself; a longer question is split into its halves
-  (the first the shorter when the length is odd);
-- fan_in: a single digit is answered by itself; when the subquestions are the halves (in
-  either order) and both subanswers are sums the halves can have (decimal, no sign or
-  leading zero, at most 9 per digit), the answer is their sum, else "?"; subquestions other
-  than the halves get the halves again (a new round);
+  (the first the shorter when the length is odd), or with --parts P into k = min(P, n)
+  contiguous parts, part i being the digits [i*n/k, (i+1)*n/k) (aida::tasks::sum_overseer(P));
+- fan_in: a single digit is answered by itself; when the subquestions are the parts (in any
+  order, each as often as it occurs) and every subanswer is a sum its part can have (decimal,
+  no sign or leading zero, at most 9 per digit), the answer is their sum, else "?" (a part
+  asked twice takes the first answer given for it); subquestions other than the parts get the
+  parts again (a new round);
 - answer: the overseer's own recursion through fan_out and fan_in (the digit sum).
 
 Python 3 standard library only. The --misbehave flags make it fail on purpose, for aida's
@@ -58,8 +60,16 @@ def parse_number(s, largest):
     return v if v <= largest else None
 
 
+PARTS = 2  # --parts: how many parts a list is split into, at most
+
+
+def parts_of(d):
+    k = min(PARTS, len(d))
+    return [d[i * len(d) // k : (i + 1) * len(d) // k] for i in range(k)]
+
+
 def halves(d):
-    return {"split": [d[: len(d) // 2], d[len(d) // 2 :]]}
+    return {"split": parts_of(d)}
 
 
 def fan_out(q):
@@ -81,23 +91,21 @@ def fan_in(q, subanswers):
     d = parse(q)
     if len(d) == 1:
         return {"answer": d}
-    left, right = d[: len(d) // 2], d[len(d) // 2 :]
+    parts = parts_of(d)
     asked = [s["question"] for s in subanswers]
-    if len(asked) != 2 or not (asked == [left, right] or asked == [right, left]):
+    if sorted(asked) != sorted(parts):
         return halves(d)
-    lv = parse_number(answer_to(left, subanswers), 9 * len(left))
-    rv = parse_number(answer_to(right, subanswers), 9 * len(right))
-    if lv is None or rv is None:
+    values = [parse_number(answer_to(p, subanswers), 9 * len(p)) for p in parts]
+    if any(v is None for v in values):
         return {"answer": UNKNOWN}
-    return {"answer": str(lv + rv)}
+    return {"answer": str(sum(values))}
 
 
 def solve(q):
     """H(q): the overseer's own recursion, as aida::tasks::detail::solve."""
     move = fan_out(q)
     while "split" in move:
-        a, b = move["split"]
-        move = fan_in(q, [{"question": a, "answer": solve(a)}, {"question": b, "answer": solve(b)}])
+        move = fan_in(q, [{"question": sq, "answer": solve(sq)} for sq in move["split"]])
     return move["answer"]
 
 
@@ -127,13 +135,17 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument(
         "--misbehave",
-        choices=["crash", "exit", "hang", "garbage", "wrong-id", "split-answer", "three-way", "no-newline"],
+        choices=["crash", "exit", "hang", "garbage", "wrong-id", "split-answer", "nine-way", "no-newline"],
         help="the wrong thing to do (for aida's tests)",
     )
     p.add_argument("--after", type=int, default=0, help="requests answered properly before misbehaving")
     p.add_argument("--version", type=int, default=VERSION, help="the protocol version to claim in the hello")
     p.add_argument("--stderr-noise", type=int, default=0, help="bytes of noise to write to stderr per request")
+    p.add_argument("--parts", type=int, default=2, choices=range(2, 9), metavar="P",
+                   help="split a list into up to P parts, 2 to 8 (default 2: halves)")
     args = p.parse_args()
+    global PARTS
+    PARTS = args.parts
     # The protocol is UTF-8 whatever the locale says.
     sys.stdin.reconfigure(encoding="utf-8")
     sys.stdout.reconfigure(encoding="utf-8")
@@ -184,8 +196,8 @@ def main():
                 send({"id": rid, "split": ["1", "2"]})
                 served += 1
                 continue
-            if m == "three-way":
-                send({"id": rid, "split": ["1", "2", "3"]})
+            if m == "nine-way":
+                send({"id": rid, "split": [str(i) for i in range(1, 10)]})
                 served += 1
                 continue
             if m == "no-newline":

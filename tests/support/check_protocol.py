@@ -68,7 +68,8 @@ def main():
         (from_aida, {"id": 1, "kind": "guess", "question": "12"}),  # no such kind
         (from_program, {"id": 1}),  # neither answer, split nor error
         (from_program, {"id": 1, "answer": "3", "error": "x"}),  # two of them
-        (from_program, {"id": 1, "split": ["1", "2", "3"]}),  # three subquestions in version 1
+        (from_program, {"id": 1, "split": ["1"]}),  # one subquestion
+        (from_program, {"id": 1, "split": [str(i) for i in range(1, 10)]}),  # nine: more than aida::max_subquestions
         (from_program, {"answer": "3"}),  # no id
         (from_program, {"protocol": "another", "version": 1}),  # not this protocol's hello
     ]

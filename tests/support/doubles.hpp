@@ -29,7 +29,11 @@ namespace aida {
 // Readable failure messages for moves (found by GoogleTest through ADL).
 inline void PrintTo(const Move<std::string, std::string>& m, std::ostream* os) {
   if (m.is_answer()) *os << "answer(\"" << m.get_answer() << "\")";
-  else *os << "split(\"" << m.get_split().first << "\", \"" << m.get_split().second << "\")";
+  else {
+    *os << "split(";
+    for (std::size_t i = 0; i < m.get_split().size(); ++i) *os << (i > 0 ? ", \"" : "\"") << m.get_split()[i] << '"';
+    *os << ')';
+  }
 }
 }  // namespace aida
 
@@ -81,7 +85,7 @@ struct codec {
   }
   reply encode(const aida::Move<question, reply>& m) const {
     if (m.is_answer()) return m.get_answer();
-    const int a = m.get_split().first.id, b = m.get_split().second.id;
+    const int a = m.get_split().first().id, b = m.get_split().second().id;
     return {-(1 + std::min(a, b) * 1000 + std::max(a, b))};
   }
   std::optional<aida::Move<question, reply>> decode(const reply& a) const {

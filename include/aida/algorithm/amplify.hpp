@@ -34,19 +34,16 @@ constexpr bool policy_uses_scores() {
   else return true;
 }
 
-/// Predicts ML's outputs for the two subquestions of a round, batched when the model
-/// offers `predict_batch` (an optional member of the Model concept).
+/// Predicts ML's outputs for the k subquestions of a round into `outputs[0..k)`, batched when
+/// the model offers `predict_batch` (an optional member of the Model concept).
 template <class M, class Q, class O>
-void predict_pair(M& ml, const Split<Q>& s, std::optional<O>& first, std::optional<O>& second) {
+void predict_round(M& ml, const Split<Q>& s, std::optional<O>* outputs) {
   if constexpr (requires(std::span<const Q> qs) { ml.predict_batch(qs); }) {
-    const std::array<Q, 2> qs{s.first, s.second};
-    auto os = ml.predict_batch(std::span<const Q>(qs));
-    if (os.size() != 2) throw error("aida: the model's predict_batch returned a wrong number of outputs");
-    first.emplace(std::move(os[0]));
-    second.emplace(std::move(os[1]));
+    auto os = ml.predict_batch(s.questions());
+    if (os.size() != s.size()) throw error("aida: the model's predict_batch returned a wrong number of outputs");
+    for (std::size_t i = 0; i < s.size(); ++i) outputs[i].emplace(std::move(os[i]));
   } else {
-    first.emplace(ml.predict(s.first));
-    second.emplace(ml.predict(s.second));
+    for (std::size_t i = 0; i < s.size(); ++i) outputs[i].emplace(ml.predict(s[i]));
   }
 }
 
@@ -175,21 +172,20 @@ class amplifier {
 
     auto& round = ep_.rounds[r];
     round.questions = std::move(s);
+    const std::size_t k_sub = round.questions.size();
+    round.answers.resize(k_sub);
     // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
-    std::optional<O>& o1 = f.sub_outputs[0];
-    std::optional<O>& o2 = f.sub_outputs[1];
-    o1.reset();
-    o2.reset();
-    double scores[2] = {std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::quiet_NaN()};
+    for (auto& o : f.sub_outputs) o.reset();
+    double scores[max_subquestions];
+    std::fill(scores, scores + max_subquestions, std::numeric_limits<double>::quiet_NaN());
     if constexpr (policy_uses_scores<P>()) {
-      predict_pair(ml_, round.questions, o1, o2);
-      ep_.counts.model_calls += 2;
-      scores[0] = checked_score(round.questions.first, *o1);
-      scores[1] = checked_score(round.questions.second, *o2);
+      predict_round(ml_, round.questions, f.sub_outputs);
+      ep_.counts.model_calls += k_sub;
+      for (std::size_t i = 0; i < k_sub; ++i) scores[i] = checked_score(round.questions[i], *f.sub_outputs[i]);
     }
     // Step 4: the policy chooses the subquestions to recurse on.
-    const selection sel = policy_.select(scores[0], scores[1], rng_);
-    for (int i = 0; i < 2; ++i) {
+    const selection sel = select_subquestions(policy_, std::span<const double>(scores, k_sub), rng_);
+    for (std::size_t i = 0; i < k_sub; ++i) {
       round.scores[i] = scores[i];
       round.recursed[i] = sel.recurse[i];
     }
@@ -201,9 +197,10 @@ class amplifier {
     // References into the path and the rounds stay valid here until a child is opened.
     path_frame<O>& f = path_[k];
     auto& round = ep_.rounds[f.round];
-    while (f.next < 2) {
-      const int i = f.next;
-      const Q& sq = i == 0 ? round.questions.first : round.questions.second;
+    const std::size_t k_sub = round.questions.size();
+    while (f.next < k_sub) {
+      const std::size_t i = f.next;
+      const Q& sq = round.questions[i];
       std::optional<O>& o = f.sub_outputs[i];
       if (round.recursed[i]) {  // the child's answer comes back through `finish`
         std::optional<O> known = std::move(o);
@@ -217,21 +214,23 @@ class amplifier {
       round.answered_by[i] = producer::model;
       ++f.next;
     }
-    // Step 5: m ← H_fan_in(Q, (SQ1, A1), (SQ2, A2)).
+    // Step 5: m ← H_fan_in(Q, (SQ1, A1), ..., (SQk, Ak)).
     if (!budget_left()) return model_fallback(k, node_end::overseer_budget);
     const Q& question = ep_.nodes[f.node].question;
-    const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
-    const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
+    bounded_vector<Subanswer<Q, A>, max_subquestions> subs;
     overseer_context<S> ctx{rng_, ep_.counts};
-    ctx.subanswer_by[0] = round.answered_by[0];
-    ctx.subanswer_by[1] = round.answered_by[1];
-    Move<Q, A> m = call_fan_in(h_, question, s1, s2, ctx);
+    for (std::size_t i = 0; i < k_sub; ++i) {
+      subs.push_back(Subanswer<Q, A>{round.questions[i], round.answers[i]});
+      ctx.subanswer_by[i] = round.answered_by[i];
+    }
+    const std::span<const Subanswer<Q, A>> sub_span(subs.data(), subs.size());
+    Move<Q, A> m = call_fan_in(h_, question, sub_span, ctx);
     tally_of(ctx).fan_in += 1;
     round.move = m;
     round.move_by = ctx.by;
     f.step = next_round;
     if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);
-    record_target(ep_, ml_, adv_, codec_.fan_in_question(question, s1, s2), encode_move(codec_, question, m),
+    record_target(ep_, ml_, adv_, fan_in_question_of(codec_, question, sub_span), encode_move(codec_, question, m),
                   target_kind::fan_in, opt_.adversary_loss_form);
   }
 
@@ -250,6 +249,13 @@ class amplifier {
   bool usable(const Move<Q, A>& m, producer by, std::size_t k) {
     if (!m.is_split()) return true;
     const std::size_t n = path_[k].node;
+    if (const std::size_t size = m.get_split().size(); const char* problem = arity_problem(size)) {
+      if (by == producer::overseer)
+        throw overseer_error("aida: the overseer split question " + describe(ep_.nodes[n].question) + " into " +
+                             std::to_string(size) + (size == 1 ? " subquestion" : " subquestions") + problem);
+      ++ep_.counts.fallbacks.malformed_moves;
+      return false;
+    }
     const std::size_t repeated = on_path_.repeated(m.get_split(), n, ep_.nodes);
     if (repeated == no_node) return true;
     if (by == producer::overseer && !model_split_between(repeated, k)) {
@@ -262,6 +268,20 @@ class amplifier {
     }
     ++ep_.counts.fallbacks.malformed_moves;
     return false;
+  }
+
+  /// Why a round of `size` subquestions cannot be run (null if it can): fewer than two, or an
+  /// overseer, policy or codec written for splits of two (the optional binary forms).
+  static const char* arity_problem(std::size_t size) noexcept {
+    if (size < 2) return " (a split has at least two)";
+    if (size == 2) return nullptr;
+    if (!fan_in_takes<H, Q, A, overseer_context<S>>(size))
+      return ", and its fan_in takes two subanswers (fan_in(q, s1, s2)): give it fan_in(q, std::span<const Subanswer<Q, A>>)";
+    if (!requires(const P& p, std::span<const double> x) { { p.select(x, std::declval<S&>()) }; })
+      return ", and the recursion policy decides between two (select(s1, s2, rng)): give it select(std::span<const double>, S&)";
+    if (!requires(const C& c, const Q& q, std::span<const Subanswer<Q, A>> x) { c.fan_in_question(q, x); })
+      return ", and the codec's fan_in_question takes two subanswers: give it fan_in_question(q, std::span<const Subanswer<Q, A>>)";
+    return nullptr;
   }
 
   /// S = Adv(sq, o), checked to be a usable number (spec §2 step 3).
@@ -300,7 +320,7 @@ class amplifier {
     if (k == 0) return;
     path_frame<O>& parent = path_[k - 1];
     auto& round = ep_.rounds[parent.round];
-    const int i = parent.next;
+    const std::size_t i = parent.next;
     round.answers[i] = *node.answer;
     round.answered_by[i] = producer::recursion;
     round.child[i] = n;
@@ -369,7 +389,7 @@ constexpr bool amplify_arguments() {
 
 /// Runs one amplification episode (spec §2) on `question` into `out`, reusing its storage.
 ///
-/// The overseer `h` decomposes; ML's outputs and the adversary's scores of the two
+/// The overseer `h` decomposes; ML's outputs and the adversary's scores of the k
 /// subquestions of each round go to `policy`, which chooses the subquestions to recurse on;
 /// the others are answered by draws from ML. Every node yields its model targets, its
 /// adversary targets and the loss values of spec §2; budgets and failures follow spec §8.

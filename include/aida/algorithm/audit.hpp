@@ -33,10 +33,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "aida/algorithm/detail/record.hpp"
 #include "aida/algorithm/unfold.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
@@ -48,9 +50,11 @@ namespace aida {
 /// An overseer that verifies one local step at a time (spec §7).
 ///
 /// **Minimal complete definition:** `k.check_fan_out(q, m) -> bool` (is `m` what
-/// `H_fan_out(q)` would do?), `k.check_fan_in(q, s1, s2, m) -> bool` (is `m` what
-/// `H_fan_in(q, s1, s2)` would give?) and `k.check_answer(q, a) -> bool` (is `a` what
-/// `H(q)` gives?), with `Subanswer<Q, A>`s and `Move<Q, A>`s.
+/// `H_fan_out(q)` would do?), `k.check_fan_in(q, subs, m) -> bool` (is `m` what
+/// `H_fan_in(q, subs)` would give?, `subs` a `std::span<const Subanswer<Q, A>>`) and
+/// `k.check_answer(q, a) -> bool` (is `a` what `H(q)` gives?), with `Move<Q, A>`s. A checker
+/// for splits of two may have `k.check_fan_in(q, s1, s2, m)` instead (the audit then throws
+/// `aida::error` at a round of another size).
 ///
 /// **Semantic requirements:** a check judges the step alone: `check_fan_in` takes the
 /// subanswers as given, right or wrong; the order of a split's subquestions and of the
@@ -62,11 +66,14 @@ namespace aida {
 /// **Rationale:** checking a step is cheaper than producing one, and much cheaper than
 /// answering the whole question: that is what makes the audit worth having.
 template <class K, class Q, class A>
-concept Checker = requires(K& k, const Q& q, const A& a, const Subanswer<Q, A>& s, const Move<Q, A>& m) {
+concept Checker = requires(K& k, const Q& q, const A& a, const Move<Q, A>& m) {
   { k.check_fan_out(q, m) } -> std::convertible_to<bool>;
-  { k.check_fan_in(q, s, s, m) } -> std::convertible_to<bool>;
   { k.check_answer(q, a) } -> std::convertible_to<bool>;
-};
+} && (requires(K& k, const Q& q, std::span<const Subanswer<Q, A>> subs, const Move<Q, A>& m) {
+  { k.check_fan_in(q, subs, m) } -> std::convertible_to<bool>;
+} || requires(K& k, const Q& q, const Subanswer<Q, A>& s, const Move<Q, A>& m) {
+  { k.check_fan_in(q, s, s, m) } -> std::convertible_to<bool>;
+});
 
 /// A Checker built from an Overseer: a step is right when the overseer makes the same move.
 /// Moves are compared in the codec's canonical form (`encode`), so the order of a split's
@@ -88,9 +95,14 @@ class overseer_checker {
 
   /// True when `h`'s fan-out move for `q` is `m`.
   bool check_fan_out(const Q& q, const Move<Q, A>& m) { return same(Move<Q, A>(h_.fan_out(q)), m); }
-  /// True when `h`'s fan-in move for `q` with the subanswers `s1`, `s2` is `m`.
+  /// True when `h`'s fan-in move for `q` with the subanswers `subs` is `m`.
+  bool check_fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs, const Move<Q, A>& m) {
+    return same(Move<Q, A>(detail::plain_fan_in(h_, q, subs)), m);
+  }
+  /// True when `h`'s fan-in move for `q` with the two subanswers `s1`, `s2` is `m`.
   bool check_fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2, const Move<Q, A>& m) {
-    return same(Move<Q, A>(h_.fan_in(q, s1, s2)), m);
+    const Subanswer<Q, A> both[2] = {s1, s2};
+    return check_fan_in(q, std::span<const Subanswer<Q, A>>(both, 2), m);
   }
   /// True when `h` answers `q` with `a`.
   bool check_answer(const Q& q, const A& a) {
@@ -159,9 +171,21 @@ bool local_step_right(const episode<Q, A, O>& t, std::size_t n, K& k, audit_resu
       continue;
     }
     ++out.queries;
-    const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
-    const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
-    if (!static_cast<bool>(k.check_fan_in(node.question, s1, s2, *round.move))) return fail(audit_step::fan_in, r);
+    bounded_vector<Subanswer<Q, A>, max_subquestions> subs;
+    for (std::size_t j = 0; j < round.questions.size(); ++j)
+      subs.push_back(Subanswer<Q, A>{round.questions[j], round.answers[j]});
+    const std::span<const Subanswer<Q, A>> span(subs.data(), subs.size());
+    bool right;
+    if constexpr (requires { k.check_fan_in(node.question, span, *round.move); }) {
+      right = static_cast<bool>(k.check_fan_in(node.question, span, *round.move));
+    } else {
+      if (span.size() != 2)
+        throw error("aida::audit: the checker's check_fan_in takes two subanswers and node " + std::to_string(n) +
+                    " has a round of " + std::to_string(span.size()) +
+                    ": give it check_fan_in(q, std::span<const Subanswer<Q, A>>, m)");
+      right = static_cast<bool>(k.check_fan_in(node.question, span[0], span[1], *round.move));
+    }
+    if (!right) return fail(audit_step::fan_in, r);
   }
   if (node.end != node_end::fan_out_answer && node.end != node_end::fan_in_answer) direct = true;
   if (direct) {
@@ -191,9 +215,11 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
                    std::size_t start = 0) {
   static_assert(requires(K& k, const Q& q, const Move<Q, A>& m) { { k.check_fan_out(q, m) } -> std::convertible_to<bool>; },
                 "aida::audit: the checker has no `check_fan_out(const Q&, const Move<Q,A>&)` returning bool");
-  static_assert(requires(K& k, const Q& q, const Subanswer<Q, A>& s, const Move<Q, A>& m) {
+  static_assert(requires(K& k, const Q& q, std::span<const Subanswer<Q, A>> subs, const Move<Q, A>& m) {
+                  { k.check_fan_in(q, subs, m) } -> std::convertible_to<bool>;
+                } || requires(K& k, const Q& q, const Subanswer<Q, A>& s, const Move<Q, A>& m) {
                   { k.check_fan_in(q, s, s, m) } -> std::convertible_to<bool>;
-                }, "aida::audit: the checker has no `check_fan_in(const Q&, const Subanswer<Q,A>&, const Subanswer<Q,A>&, const Move<Q,A>&)` returning bool");
+                }, "aida::audit: the checker has no `check_fan_in(const Q&, std::span<const Subanswer<Q,A>>, const Move<Q,A>&)` returning bool");
   static_assert(requires(K& k, const Q& q, const A& a) { { k.check_answer(q, a) } -> std::convertible_to<bool>; },
                 "aida::audit: the checker has no `check_answer(const Q&, const A&)` returning bool");
   if (start >= tree.nodes.size())
@@ -220,7 +246,7 @@ audit_result audit(const episode<Q, A, O>& tree, K& checker, audit_strategy stra
 
     children.clear();
     tree.for_each_round(n, [&](const fan_in_round<Q, A>& round) {
-      for (int i = 0; i < 2; ++i)
+      for (std::size_t i = 0; i < round.questions.size(); ++i)
         if (round.child[i] != no_node) {
           // Children are created after their parent: anything else is a damaged tree, which
           // could send the search round in a cycle.

@@ -3,7 +3,9 @@
 /// `aida::distill`: one distillation episode (spec §3): ML's own ML-consulting tree, no
 /// overseer calls.
 
+#include <algorithm>
 #include <cstddef>
+#include <span>
 #include <optional>
 #include <utility>
 
@@ -17,7 +19,7 @@ namespace aida {
 
 /// Runs one distillation episode (spec §3) on `question` into `out`, reusing its storage.
 ///
-/// `m ← ML_fan_out(Q)`; while `m` is a split, both subquestions are answered by draws from
+/// `m ← ML_fan_out(Q)`; while `m` is a split, its k subquestions are answered by draws from
 /// ML (no recursion) and `m ← ML_fan_in(...)`. A move that does not decode, or a split that
 /// repeats the question, is counted as malformed and the answer is a draw from `ML(Q)`;
 /// past `max_rounds` likewise (counted as a round-limit fallback). The episode's targets
@@ -42,8 +44,14 @@ void distill_into(Out& out, const Question& question_argument, M& ml, V& adv, co
       };
       auto ask_move = [&](const Q& q) -> std::optional<Move<Q, A>> {
         auto m = decode_move(codec, question, ask(q));
-        if (m && m->is_split() && (m->get_split().first == question || m->get_split().second == question))
-          m.reset();  // a split that repeats the question would never terminate
+        if (m && m->is_split()) {
+          const Split<Q>& s = m->get_split();
+          // a split that repeats the question would never terminate; a codec written for
+          // splits of two cannot ask a fan-in question of more
+          if (std::find(s.begin(), s.end(), question) != s.end() || s.size() < 2 ||
+              (s.size() != 2 && !requires(std::span<const Subanswer<Q, A>> x) { codec.fan_in_question(question, x); }))
+            m.reset();
+        }
         if (!m) ++out.counts.fallbacks.malformed_moves;
         return m;
       };
@@ -75,11 +83,12 @@ void distill_into(Out& out, const Question& question_argument, M& ml, V& adv, co
         const Split<Q> s = m->get_split();
         fan_in_round<Q, A> round;
         round.questions = s;
-        round.answers[0] = ask(s.first);  // step 3: no recursion
-        round.answers[1] = ask(s.second);
-        const Subanswer<Q, A> s1{s.first, round.answers[0]};
-        const Subanswer<Q, A> s2{s.second, round.answers[1]};
-        m = ask_move(codec.fan_in_question(question, s1, s2));  // step 4
+        bounded_vector<Subanswer<Q, A>, max_subquestions> subs;
+        for (const Q& sq : s) {
+          round.answers.push_back(ask(sq));  // step 3: no recursion
+          subs.push_back(Subanswer<Q, A>{sq, round.answers[round.answers.size() - 1]});
+        }
+        m = ask_move(fan_in_question_of(codec, question, std::span<const Subanswer<Q, A>>(subs.data(), subs.size())));  // step 4
         round.move = m;
         round.move_by = producer::model;
         const std::size_t r = out.rounds.size();

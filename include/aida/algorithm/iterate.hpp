@@ -3,9 +3,11 @@
 /// Iteration (spec §4): the primed overseer H′, which consults H only where the adversary
 /// is not confident that ML is good, and otherwise defers to ML.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -73,12 +75,11 @@ class primed_overseer {
     return move_through_codec(q, codec_.fan_out_question(q), ctx, [&] { return move_type(detail::call_fan_out(h_, q, ctx)); });
   }
 
-  /// `H′_fan_in(q, s1, s2)`, within a procedure's episode.
+  /// `H′_fan_in(q, subs)`, within a procedure's episode.
   template <Sampler R>
-  move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2,
-                   overseer_context<R>& ctx) {
-    return move_through_codec(q, codec_.fan_in_question(q, s1, s2), ctx,
-                              [&] { return move_type(detail::call_fan_in(h_, q, s1, s2, ctx)); });
+  move_type fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs, overseer_context<R>& ctx) {
+    return move_through_codec(q, fan_in_question_of(codec_, q, subs), ctx,
+                              [&] { return move_type(detail::call_fan_in(h_, q, subs, ctx)); });
   }
 
   /// `H′(q)`, called directly: its own sampler, counted in `usage()`.
@@ -89,9 +90,14 @@ class primed_overseer {
   move_type fan_out(const Q& q) {
     return plain([&](auto& ctx) { return fan_out(q, ctx); }, &overseer_calls::fan_out);
   }
-  /// `H′_fan_in(q, s1, s2)`, called directly: its own sampler, counted in `usage()`.
+  /// `H′_fan_in(q, subs)`, called directly: its own sampler, counted in `usage()`.
+  move_type fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs) {
+    return plain([&](auto& ctx) { return fan_in(q, subs, ctx); }, &overseer_calls::fan_in);
+  }
+  /// `H′_fan_in(q, s1, s2)` of a split of two, called directly.
   move_type fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
-    return plain([&](auto& ctx) { return fan_in(q, s1, s2, ctx); }, &overseer_calls::fan_in);
+    const Subanswer<Q, A> both[2] = {s1, s2};
+    return fan_in(q, std::span<const Subanswer<Q, A>>(both, 2));
   }
 
   /// Counts of the plain (context-free) calls: calls that reached H, model and adversary calls.
@@ -122,7 +128,7 @@ class primed_overseer {
     ++ctx.counts.model_calls;
     if (consult(coded, o, ctx)) return defer_to_h(ctx, call_h);
     std::optional<move_type> m = decode_move(codec_, q, A(ml_.sample(o, ctx.rng)));
-    if (m && m->is_split() && !readable(m->get_split())) m.reset();
+    if (m && m->is_split() && !readable(m->get_split(), ctx)) m.reset();
     if (!m) {  // ML's move is malformed: ask H after all
       ++ctx.counts.fallbacks.malformed_moves;
       return defer_to_h(ctx, call_h);
@@ -131,11 +137,14 @@ class primed_overseer {
     return std::move(*m);
   }
 
-  /// Whether H can read both subquestions of a split ML proposed: asked through the
-  /// overseer's optional `well_formed(q)`; an overseer without it reads every question.
-  bool readable(const Split<Q>& s) const {
-    if constexpr (requires { { h_.well_formed(s.first) } -> std::convertible_to<bool>; })
-      return static_cast<bool>(h_.well_formed(s.first)) && static_cast<bool>(h_.well_formed(s.second));
+  /// Whether H can take a split ML proposed: H fans in rounds of its size (an overseer written
+  /// for splits of two takes only those) and reads every subquestion, asked through the
+  /// overseer's optional `well_formed(q)` (an overseer without it reads every question).
+  template <Sampler R>
+  bool readable(const Split<Q>& s, const overseer_context<R>&) const {
+    if (s.size() < 2 || !detail::fan_in_takes<H, Q, A, overseer_context<R>>(s.size())) return false;
+    if constexpr (requires(const Q& q) { { h_.well_formed(q) } -> std::convertible_to<bool>; })
+      return std::all_of(s.begin(), s.end(), [&](const Q& q) { return static_cast<bool>(h_.well_formed(q)); });
     else
       return true;
   }

@@ -168,26 +168,27 @@ class unfolder {
     ++t_.nodes[n].round_count;
     ++t_.counts.rounds;
     t_.rounds[r].questions = std::move(s);
+    t_.rounds[r].answers.resize(t_.rounds[r].questions.size());
     t_.rounds[r].move_by = producer::model;
     path_[k].round = r;
     path_[k].next = 0;
     path_[k].step = subquestions;
   }
 
-  /// Node k is in a round: both subquestions are unfolded, one after the other (this is
-  /// ML's whole tree, not a sampled path); then m ← ML_fan_in(Q, (SQ1, A1), (SQ2, A2))
+  /// Node k is in a round: its k subquestions are unfolded, one after the other (this is
+  /// ML's whole tree, not a sampled path); then m ← ML_fan_in(Q, (SQ1, A1), ..., (SQk, Ak))
   /// (spec §2 step 5, with ML in H's place).
   void settle_subquestions(std::size_t k) {
     const std::size_t n = path_[k].node;
     const std::size_t r = path_[k].round;
-    if (path_[k].next < 2) {  // the child's answer comes back through `finish`
-      const auto& round = t_.rounds[r];
-      return open(path_[k].next == 0 ? round.questions.first : round.questions.second, n);
-    }
     const auto& round = t_.rounds[r];
-    const Subanswer<Q, A> s1{round.questions.first, round.answers[0]};
-    const Subanswer<Q, A> s2{round.questions.second, round.answers[1]};
-    std::optional<Move<Q, A>> m = ask_move(codec_.fan_in_question(t_.nodes[n].question, s1, s2), n);
+    if (path_[k].next < round.questions.size())  // the child's answer comes back through `finish`
+      return open(round.questions[path_[k].next], n);
+    bounded_vector<Subanswer<Q, A>, max_subquestions> subs;
+    for (std::size_t i = 0; i < round.questions.size(); ++i)
+      subs.push_back(Subanswer<Q, A>{round.questions[i], round.answers[i]});
+    std::optional<Move<Q, A>> m = ask_move(
+        fan_in_question_of(codec_, t_.nodes[n].question, std::span<const Subanswer<Q, A>>(subs.data(), subs.size())), n);
     if (!m) return finish(k, draw(*path_[k].output), node_end::malformed_move);
     t_.rounds[r].move = std::move(*m);
     path_[k].step = next_round;
@@ -201,7 +202,11 @@ class unfolder {
     const O o = ml_.predict(coded);
     ++t_.counts.model_calls;
     std::optional<Move<Q, A>> m = decode_move(codec_, t_.nodes[n].question, draw(o));
-    if (m && m->is_split() && on_path_.repeated(m->get_split(), n, t_.nodes) != no_node) m.reset();
+    if (m && m->is_split() &&
+        (on_path_.repeated(m->get_split(), n, t_.nodes) != no_node || m->get_split().size() < 2 ||
+         (m->get_split().size() != 2 &&
+          !requires(std::span<const Subanswer<Q, A>> x) { codec_.fan_in_question(t_.nodes[n].question, x); })))
+      m.reset();
     if (!m) ++t_.counts.fallbacks.malformed_moves;
     return m;
   }
@@ -241,8 +246,8 @@ class unfolder {
 
 /// Unfolds ML's own tree for `question` (spec §7) into `out`, reusing its storage.
 ///
-/// At each node: `m ← ML_fan_out(Q)` through the codec; while `m` is a split, both
-/// subquestions are unfolded (to `max_depth`) and `m ← ML_fan_in(Q, (SQ1,A1), (SQ2,A2))`
+/// At each node: `m ← ML_fan_out(Q)` through the codec; while `m` is a split, its k
+/// subquestions are unfolded (to `max_depth`) and `m ← ML_fan_in(Q, (SQ1,A1), ..., (SQk,Ak))`
 /// with the children's answers, for at most `options.max_rounds` rounds. A node at depth
 /// `max_depth`, a malformed move (one that does not decode, or a split that repeats the
 /// question or an ancestor's) and a node past the round limit are answered by ML's own

@@ -6,14 +6,17 @@
 /// definition, semantic requirements, models and rationale; each procedure checks them at
 /// its entry with `static_assert`s that name the missing member (see `static_checks.hpp`).
 
+#include <array>
 #include <concepts>
 #include <cstddef>
 #include <optional>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 
 #include "aida/core/episode.hpp"
+#include "aida/core/error.hpp"
 #include "aida/core/move.hpp"
 #include "aida/core/sampler.hpp"
 
@@ -26,15 +29,19 @@ namespace aida {
 ///
 /// **Minimal complete definition:** member types `question_type` (regular: default
 /// constructible, copyable, equality comparable) and `answer_type` (semiregular);
-/// `c.fan_out_question(q) -> Q`; `c.fan_in_question(q, s1, s2) -> Q` with `s1, s2` of
-/// type `Subanswer<Q, A>`; `c.encode(m) -> A` for a `Move<Q, A>`;
-/// `c.decode(a) -> std::optional<Move<Q, A>>`.
+/// `c.fan_out_question(q) -> Q`; `c.fan_in_question(q, subs) -> Q` with `subs` a
+/// `std::span<const Subanswer<Q, A>>` (k of them, one per subquestion); `c.encode(m) -> A`
+/// for a `Move<Q, A>`; `c.decode(a) -> std::optional<Move<Q, A>>`. A codec written for splits
+/// of two may have `c.fan_in_question(q, s1, s2)` instead: the procedures then use it for
+/// rounds of two subquestions and throw `aida::error` on a round of more.
 ///
 /// **Semantic requirements (laws):**
-/// - round trip: `decode(encode(m))` holds `m`, up to the order of a split's subquestions;
-/// - symmetry: `fan_in_question(q, s1, s2) == fan_in_question(q, s2, s1)` and
-///   `encode(split(a, b)) == encode(split(b, a))`, so that ML_fan_in and ML_fan_out are
-///   symmetric under interchange of the subquestions by construction;
+/// - round trip: `decode(encode(m))` holds `m`, up to the order of a split's subquestions
+///   (for the splits the codec can write: `aida::string_codec` takes up to its `max_split()`);
+/// - symmetry: `fan_in_question(q, subs)` is the same for every permutation of `subs`, and
+///   `encode(split(...))` for every permutation of the subquestions (a canonical order), so
+///   that ML_fan_in and ML_fan_out are symmetric under interchange of the subquestions by
+///   construction;
 /// - totality: `decode` of any value returns a move or `std::nullopt` ("malformed"); it
 ///   never throws and never has undefined behaviour.
 ///
@@ -44,6 +51,14 @@ namespace aida {
 /// knows how the jobs are told apart, so models stay oblivious of moves.
 template <class C>
 concept Codec = requires { typename C::question_type; typename C::answer_type; } &&
+    (requires(const C& c, const typename C::question_type& q,
+              std::span<const Subanswer<typename C::question_type, typename C::answer_type>> subs) {
+       { c.fan_in_question(q, subs) } -> std::convertible_to<typename C::question_type>;
+     } ||
+     requires(const C& c, const typename C::question_type& q,
+              const Subanswer<typename C::question_type, typename C::answer_type>& s) {
+       { c.fan_in_question(q, s, s) } -> std::convertible_to<typename C::question_type>;
+     }) &&
     // The procedures store questions and answers in the episode's tree (default-constructed,
     // copied) and compare questions to detect repeating splits (spec §8).
     std::regular<typename C::question_type> && std::semiregular<typename C::answer_type> &&
@@ -52,7 +67,6 @@ concept Codec = requires { typename C::question_type; typename C::answer_type; }
              const Move<typename C::question_type, typename C::answer_type>& m,
              const typename C::answer_type& a) {
       { c.fan_out_question(q) } -> std::convertible_to<typename C::question_type>;
-      { c.fan_in_question(q, s, s) } -> std::convertible_to<typename C::question_type>;
       { c.encode(m) } -> std::convertible_to<typename C::answer_type>;
       { c.decode(a) } -> std::convertible_to<
           std::optional<Move<typename C::question_type, typename C::answer_type>>>;
@@ -90,12 +104,34 @@ template <Codec C>
     return c.decode(a);
 }
 
+/// The fan-in question of `q` with the subanswers `subs` (one per subquestion of the round):
+/// the codec's `fan_in_question(q, subs)`, or for a codec written for splits of two its
+/// `fan_in_question(q, s1, s2)` (and `aida::error` for a round of another size).
+template <Codec C>
+[[nodiscard]] codec_question_t<C> fan_in_question_of(
+    const C& c, const codec_question_t<C>& q,
+    std::span<const Subanswer<codec_question_t<C>, codec_answer_t<C>>> subs) {
+  if constexpr (requires { { c.fan_in_question(q, subs) } -> std::convertible_to<codec_question_t<C>>; }) {
+    return c.fan_in_question(q, subs);
+  } else {
+    if (subs.size() != 2)
+      throw error("aida: the codec's fan_in_question takes two subanswers (fan_in_question(q, s1, s2)) and the round has " +
+                  std::to_string(subs.size()) + ": give it fan_in_question(q, std::span<const Subanswer<Q, A>>)");
+    return c.fan_in_question(q, subs[0], subs[1]);
+  }
+}
+
 /// \concept Overseer
 /// The overseer H of spec §1: a human, or a program standing in for one, who can answer,
 /// decompose (fan out) and combine (fan in).
 ///
 /// **Minimal complete definition:** `h.answer(q) -> A` (H), `h.fan_out(q) -> Move<Q, A>`
-/// (H_fan_out), `h.fan_in(q, s1, s2) -> Move<Q, A>` (H_fan_in) with `Subanswer<Q, A>`s.
+/// (H_fan_out), `h.fan_in(q, subs) -> Move<Q, A>` (H_fan_in) with `subs` a
+/// `std::span<const Subanswer<Q, A>>`, one subanswer per subquestion of the round, in the
+/// order of the split. An overseer that only ever splits in two may have
+/// `h.fan_in(q, s1, s2)` instead (the form of the post); a procedure then calls it for
+/// rounds of two and treats a split of another size as an error of the overseer
+/// (`overseer_error`) or a malformed move of ML.
 ///
 /// **Optional:** the same three members with a trailing `overseer_context<S>&`. A procedure
 /// calls these when present, passing the episode's sampler and counts, and an overseer that
@@ -110,10 +146,20 @@ template <Codec C>
 ///
 /// **Models:** the task overseers in `aida/tasks/`, `aida::primed_overseer`.
 template <class H, class Q, class A>
-concept Overseer = requires(H& h, const Q& q, const Subanswer<Q, A>& s) {
+concept Overseer = requires(H& h, const Q& q) {
   { h.answer(q) } -> std::convertible_to<A>;
   { h.fan_out(q) } -> std::convertible_to<Move<Q, A>>;
+} && (requires(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs) {
+  { h.fan_in(q, subs) } -> std::convertible_to<Move<Q, A>>;
+} || requires(H& h, const Q& q, const Subanswer<Q, A>& s) {
   { h.fan_in(q, s, s) } -> std::convertible_to<Move<Q, A>>;
+});
+
+/// Whether overseer `H` takes fan-in rounds of any size (`h.fan_in(q, subs)`, with or without
+/// a context) rather than only of two (`h.fan_in(q, s1, s2)`).
+template <class H, class Q, class A>
+constexpr bool any_arity_fan_in = requires(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs) {
+  { h.fan_in(q, subs) };
 };
 
 /// What a procedure passes to an overseer's optional context-taking members.
@@ -128,8 +174,8 @@ struct overseer_context {
   bool from_cache = false;
   /// In a fan-in call: who produced each subanswer (`producer::recursion` for H's own
   /// amplification of the subquestion, `producer::model` for a draw from ML), in the order of
-  /// the subanswer arguments; for an overseer that shows them (`aida::console_overseer`).
-  producer subanswer_by[2] = {producer::model, producer::model};
+  /// the subanswers; for an overseer that shows them (`aida::console_overseer`).
+  std::array<producer, max_subquestions> subanswer_by = detail::filled(producer::model);
 };
 
 /// Where a decision an overseer returned through `ctx` is counted: `cached` for a cache hit,
@@ -276,28 +322,64 @@ constexpr bool concurrent_inference = [] {
   else return false;
 }();
 
-/// Which subquestions of a round to recurse on (spec §2 step 4, §5).
+/// Which subquestions of a round to recurse on (spec §2 step 4, §5): `recurse[i]` for the
+/// i-th subquestion of the split (entries past the round's k are ignored).
 struct selection {
-  bool recurse[2] = {false, false};  ///< whether to recurse on the first and the second
-  /// Number of subquestions to recurse on: 0, 1 or 2.
-  [[nodiscard]] int count() const noexcept { return int(recurse[0]) + int(recurse[1]); }
+  bool recurse[max_subquestions] = {};  ///< whether to recurse on each subquestion
+  /// Number of subquestions to recurse on.
+  [[nodiscard]] int count() const noexcept {
+    int n = 0;
+    for (bool r : recurse) n += r ? 1 : 0;
+    return n;
+  }
   /// Member-wise equality.
   friend bool operator==(const selection&, const selection&) = default;
 };
 
 /// \concept RecursionPolicy
-/// Decides, from the adversary's two scores and the sampler, which subquestions to recurse on.
+/// Decides, from the adversary's scores of a round's k subquestions and the sampler, which
+/// subquestions to recurse on.
 ///
-/// **Minimal complete definition:** `p.select(s1, s2, rng) -> selection` (const).
+/// **Minimal complete definition:** `p.select(scores, rng) -> selection` (const), `scores`
+/// a `std::span<const double>` of the k scores in the order of the split. A policy written for
+/// splits of two may have `p.select(s1, s2, rng)` instead; the procedures then use it for
+/// rounds of two and throw `aida::error` on a round of more.
 ///
-/// **Semantic requirements:** a function of the scores and the sampler's stream only.
+/// **Semantic requirements:** a function of the scores and the sampler's stream only; it
+/// selects none of the entries past k.
 ///
-/// **Models:** `gumbel_argmin`, `bernoulli_coins`, `gumbel_threshold`, `uniform_one`,
-/// `recurse_all`, `recurse_none`.
+/// **Models:** `gumbel_argmin`, `gumbel_top_m`, `bernoulli_coins`, `gumbel_threshold`,
+/// `uniform_one`, `uniform_m`, `recurse_all`, `recurse_none`.
 template <class P, class S = sampler>
-concept RecursionPolicy = Sampler<S> && requires(const P& p, double x, S& s) {
+concept RecursionPolicy = Sampler<S> && (requires(const P& p, std::span<const double> x, S& s) {
+  { p.select(x, s) } -> std::same_as<selection>;
+} || requires(const P& p, double x, S& s) {
   { p.select(x, x, s) } -> std::same_as<selection>;
-};
+});
+
+/// Policy `p`'s selection for the round whose subquestions have the adversary's `scores`:
+/// `p.select(scores, rng)`, or for a policy written for splits of two `p.select(s1, s2, rng)`
+/// (`aida::error` for a round of another size).
+template <class P, Sampler S>
+  requires RecursionPolicy<P, S>
+[[nodiscard]] selection select_subquestions(const P& p, std::span<const double> scores, S& rng) {
+  if constexpr (requires { { p.select(scores, rng) } -> std::same_as<selection>; }) {
+    return p.select(scores, rng);
+  } else {
+    if (scores.size() != 2)
+      throw error("aida: the recursion policy decides between two subquestions (select(s1, s2, rng)) and the round has " +
+                  std::to_string(scores.size()) + ": give it select(std::span<const double>, Sampler&)");
+    return p.select(scores[0], scores[1], rng);
+  }
+}
+
+/// Policy `p`'s selection for a round of two subquestions with the adversary's scores `s1`, `s2`.
+template <class P, Sampler S>
+  requires RecursionPolicy<P, S>
+[[nodiscard]] selection select_subquestions(const P& p, double s1, double s2, S& rng) {
+  const double scores[2] = {s1, s2};
+  return select_subquestions(p, std::span<const double>(scores, 2), rng);
+}
 
 /// \concept QuestionSource
 /// Where the questions of episodes come from (spec §6).

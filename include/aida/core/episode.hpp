@@ -3,6 +3,7 @@
 /// The record of one amplification or distillation episode: the tree that was built,
 /// the training targets it produced, the loss values of spec §2 and the counts of §8–§9.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -144,9 +145,9 @@ struct path_frame {
   std::size_t model_splits = 0;
   double score = 0;             ///< Adv's score for the node's question, NaN if not known (amplify)
   std::optional<O> output;      ///< ML's output for the node's question, if known
-  std::optional<O> sub_outputs[2];  ///< ML's outputs for the current round's subquestions (amplify)
+  std::optional<O> sub_outputs[max_subquestions];  ///< ML's outputs for the current round's subquestions (amplify)
   std::uint8_t step = 0;        ///< where the procedure is at this node (its own numbering)
-  std::uint8_t next = 0;        ///< the subquestion of the current round to settle next (2: both done)
+  std::uint8_t next = 0;        ///< the subquestion of the current round to settle next (k: all done)
   producer split_by = producer::overseer;  ///< who made the split of the current round
 
   /// Back to the default values, releasing the outputs (cheaper than assigning a new frame).
@@ -155,8 +156,7 @@ struct path_frame {
     model_splits = 0;
     score = 0;
     output.reset();
-    sub_outputs[0].reset();
-    sub_outputs[1].reset();
+    for (auto& o : sub_outputs) o.reset();
     step = next = 0;
     split_by = producer::overseer;
   }
@@ -164,16 +164,20 @@ struct path_frame {
 
 }  // namespace detail
 
-/// One fan-in round at a node (spec §2 steps 3–5): the two subquestions, their answers,
+/// One fan-in round at a node (spec §2 steps 3–5): the k subquestions, their answers,
 /// who produced each, the adversary's scores, which were recursed on, and the fan-in move.
+/// The per-subquestion arrays are indexed like `questions` (entries past its size unused).
 template <class Q, class A>
 struct fan_in_round {
-  Split<Q> questions;  ///< the two subquestions
-  A answers[2];        ///< their answers
-  producer answered_by[2] = {producer::model, producer::model};  ///< who produced each answer
-  double scores[2] = {0, 0};          ///< the adversary's score of each subquestion
-  bool recursed[2] = {false, false};  ///< whether each subquestion was recursed on
-  std::size_t child[2] = {no_node, no_node};  ///< node index of the recursion, if any
+  Split<Q> questions;  ///< the subquestions
+  bounded_vector<A, max_subquestions> answers;  ///< their answers, one per subquestion
+  std::array<producer, max_subquestions> answered_by = detail::filled(producer::model);  ///< who produced each answer
+  double scores[max_subquestions] = {};         ///< the adversary's score of each subquestion
+  bool recursed[max_subquestions] = {};         ///< whether each subquestion was recursed on
+  std::array<std::size_t, max_subquestions> child = detail::filled(no_node);  ///< node index of each recursion, if any
+
+  /// The number of subquestions k.
+  [[nodiscard]] std::size_t size() const noexcept { return questions.size(); }
   std::optional<Move<Q, A>> move;             ///< the fan-in move (absent on a fallback)
   producer move_by = producer::overseer;      ///< who produced the fan-in move
   std::size_t next_round = no_node;           ///< the same node's next round

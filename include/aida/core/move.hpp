@@ -1,29 +1,71 @@
 #pragma once
 /// \file
-/// The value types of spec §1: a split into two subquestions, a move (an answer or a
+/// The value types of spec §1: a split into k subquestions, a move (an answer or a
 /// split) and a subanswer (a subquestion with its answer).
 
+#include <algorithm>
 #include <cstddef>
+#include <initializer_list>
+#include <span>
 #include <utility>
 #include <variant>
 
+#include "aida/core/bounded_vector.hpp"
+
 namespace aida {
 
-/// Two subquestions (spec §1, `Q × Q`). The order carries no meaning: the codec
-/// canonicalises it, and `same_pair` compares without regard to it.
+/// The subquestions of a split (spec §1, `Q × Q` in the post; here `Q^k`, 2 ≤ k ≤
+/// `aida::max_subquestions`), held inline: a split allocates nothing of its own. The order
+/// carries no meaning: the codec canonicalises it, and `same_questions` compares without
+/// regard to it.
+///
+/// A split of two is what the post describes: `Split<Q>{a, b}`, `first()` and `second()`.
 template <class Q>
-struct Split {
-  Q first;   ///< one subquestion
-  Q second;  ///< the other
+class Split {
+ public:
+  using value_type = Q;  ///< the question type
 
-  /// Member-wise equality.
+  Split() = default;
+  /// The two subquestions `a` and `b`.
+  Split(Q a, Q b) {
+    qs_.emplace_back(std::move(a));
+    qs_.emplace_back(std::move(b));
+  }
+  /// The subquestions of `init`, in order; `aida::error` for more than `max_subquestions`.
+  Split(std::initializer_list<Q> init) : qs_(init) {}
+
+  /// The number of subquestions k.
+  [[nodiscard]] std::size_t size() const noexcept { return qs_.size(); }
+  /// Subquestion i; precondition i < size().
+  [[nodiscard]] const Q& operator[](std::size_t i) const noexcept { return qs_[i]; }
+  /// Subquestion i; precondition i < size().
+  [[nodiscard]] Q& operator[](std::size_t i) noexcept { return qs_[i]; }
+  /// The first subquestion (of a split of two: one of the pair).
+  [[nodiscard]] const Q& first() const noexcept { return qs_[0]; }
+  /// The second subquestion (of a split of two: the other).
+  [[nodiscard]] const Q& second() const noexcept { return qs_[1]; }
+  const Q* begin() const noexcept { return qs_.begin(); }  ///< the first subquestion
+  const Q* end() const noexcept { return qs_.end(); }      ///< past the last
+  Q* begin() noexcept { return qs_.begin(); }              ///< the first subquestion
+  Q* end() noexcept { return qs_.end(); }                  ///< past the last
+  /// The subquestions as a contiguous span (for a model's `predict_batch`).
+  [[nodiscard]] std::span<const Q> questions() const noexcept { return {qs_.data(), qs_.size()}; }
+
+  /// Appends subquestion `q`; `aida::error` (nothing changed) past `max_subquestions`.
+  void push_back(Q q) { qs_.emplace_back(std::move(q)); }
+
+  /// Member-wise equality (in order).
   friend bool operator==(const Split&, const Split&) = default;
 
-  /// True when both splits hold the same two questions, in either order.
-  [[nodiscard]] bool same_pair(const Split& other) const {
-    return (first == other.first && second == other.second) ||
-           (first == other.second && second == other.first);
+  /// True when both splits hold the same questions, in any order (as multisets).
+  [[nodiscard]] bool same_questions(const Split& other) const {
+    return size() == other.size() && std::is_permutation(begin(), end(), other.begin());
   }
+  /// `same_questions`, under its name from when splits held two questions.
+  [[nodiscard]] bool same_pair(const Split& other) const { return same_questions(other); }
+
+ private:
+  bounded_vector<Q, max_subquestions> qs_;
 };
 
 /// A subquestion together with its answer: one argument of `H_fan_in` (spec §1).
@@ -36,7 +78,7 @@ struct Subanswer {
   friend bool operator==(const Subanswer&, const Subanswer&) = default;
 };
 
-/// A move (spec §1, `M = A | Q × Q`): the answer to a question, or two subquestions that
+/// A move (spec §1, `M = A | Q^k`): the answer to a question, or k ≥ 2 subquestions that
 /// help to answer it. A tagged wrapper rather than a bare variant so that `Q == A` (both
 /// strings, the common case) stays unambiguous.
 template <class Q, class A>
@@ -51,8 +93,10 @@ class Move {
   static Move split(Q a, Q b) {
     return Move(std::in_place_index<1>, Split<Q>{std::move(a), std::move(b)});
   }
-  /// The move that asks the two subquestions of `s`.
+  /// The move that asks the subquestions of `s`.
   static Move split(Split<Q> s) { return Move(std::in_place_index<1>, std::move(s)); }
+  /// The move that asks the subquestions of `init` (`Move::split({"12", "34", "56"})`).
+  static Move split(std::initializer_list<Q> init) { return split(Split<Q>(init)); }
 
   /// True when the move is an answer.
   [[nodiscard]] bool is_answer() const noexcept { return v_.index() == 0; }

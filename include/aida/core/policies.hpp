@@ -7,7 +7,10 @@
 #include <cmath>
 #include <concepts>
 #include <cstddef>
+#include <span>
+#include <utility>
 
+#include "aida/core/bounded_vector.hpp"
 #include "aida/core/concepts.hpp"
 
 namespace aida {
@@ -64,27 +67,82 @@ concept Schedule = std::copy_constructible<F> && requires(const F& f, std::size_
 // ---------------------------------------------------------------------------------------
 // Policies.
 
+namespace detail {
+
+/// The selection of the `m` entries of `keys` with the lowest values (ties: the earlier
+/// entry), all of them when m ≥ keys.size().
+inline selection lowest_m(std::span<const double> keys, std::size_t m) {
+  selection r;
+  const std::size_t k = std::min(keys.size(), max_subquestions);
+  for (std::size_t j = 0; j < m && j < k; ++j) {
+    std::size_t best = k;
+    for (std::size_t i = 0; i < k; ++i)
+      if (!r.recurse[i] && (best == k || keys[i] < keys[best])) best = i;
+    r.recurse[best] = true;
+  }
+  return r;
+}
+
+/// The keys of a Gumbel arg-min: `S_i − τ·ε_i`, k standard Gumbel draws (none at τ = 0). With
+/// the noise subtracted, the arg-min is a draw from softmax(−S/τ) and the m lowest keys a draw
+/// of m without replacement (the Gumbel-max trick on −S/τ); the post's `S_i + τ·ε_i` has that
+/// law only for k = 2, where the difference of two Gumbels is symmetric. The draws are given to
+/// the subquestions in reverse order (subquestion i gets the (k−i)-th draw), which for k = 2
+/// makes the same choice as the post's form on the same draws: `S_2 − τ·ε_1 < S_1 − τ·ε_2` iff
+/// `S_2 + τ·ε_2 < S_1 + τ·ε_1`, so splits of two keep their episodes.
+template <Sampler S>
+bounded_vector<double, max_subquestions> gumbel_keys(std::span<const double> scores, double temperature, S& rng) {
+  bounded_vector<double, max_subquestions> keys;
+  for (double s : scores) keys.push_back(s);
+  if (temperature > 0) {
+    const std::size_t k = keys.size();
+    double noise[max_subquestions];
+    for (std::size_t i = 0; i < k; ++i) noise[i] = rng.gumbel();
+    for (std::size_t i = 0; i < k; ++i) keys[i] -= temperature * noise[k - 1 - i];
+  }
+  return keys;
+}
+
+/// The selection of every one of the first k subquestions.
+inline selection first_k(std::size_t k) noexcept {
+  selection r;
+  for (std::size_t i = 0; i < k && i < max_subquestions; ++i) r.recurse[i] = true;
+  return r;
+}
+
+}  // namespace detail
+
 /// The post's policy (spec §2 step 4): recurse on exactly one subquestion,
-/// `argmin_i (S_i + τ·ε_i)`, the one the adversary thinks ML answers worst, with Boltzmann
-/// exploration (for two subquestions the choice frequencies are softmax(−S/τ)).
-/// τ = 0 is the deterministic arg-min (ties go to the first).
+/// `argmin_i (S_i − τ·ε_i)`, the one the adversary thinks ML answers worst, with Boltzmann
+/// exploration (the choice frequencies are softmax(−S/τ); for two subquestions this is the
+/// post's `argmin_i (S_i + τ·ε_i)`, on the same draws, see `detail::gumbel_keys`). τ = 0 is
+/// the deterministic arg-min (ties go to the first). `gumbel_top_m` with m = 1, named for the post.
 struct gumbel_argmin {
   /// τ; 0.3 by default, the experiment's (examples/experiment.cpp, docs/results/archive/), which
   /// explores less than the τ = 1 of the post's softmax.
   double temperature = 0.3;
 
-  /// Which subquestions to recurse on, given the adversary's scores `s1`, `s2` of the two
+  /// Which subquestions to recurse on, given the adversary's scores of the k subquestions
   /// (the `RecursionPolicy` concept).
   template <Sampler S>
-  selection select(double s1, double s2, S& rng) const {
-    double a = s1, b = s2;
-    if (temperature > 0) {
-      a += temperature * rng.gumbel();
-      b += temperature * rng.gumbel();
-    }
-    selection r;
-    r.recurse[b < a ? 1 : 0] = true;
-    return r;
+  selection select(std::span<const double> scores, S& rng) const {
+    const auto keys = detail::gumbel_keys(scores, temperature, rng);
+    return detail::lowest_m({keys.data(), keys.size()}, 1);
+  }
+};
+
+/// Gumbel-top-m: recurse on the m subquestions with the lowest `S_i − τ·ε_i`, which draws m of
+/// the k without replacement from softmax(−S/τ) (the first from softmax over all k, the next
+/// from softmax over the rest, ...). m = 1 is `gumbel_argmin`; m ≥ k recurses on all.
+struct gumbel_top_m {
+  std::size_t m = 1;        ///< how many subquestions to recurse on (at least 1)
+  double temperature = 0.3; ///< τ; 0: the m lowest scores (ties to the earlier)
+
+  /// Which subquestions to recurse on (the `RecursionPolicy` concept).
+  template <Sampler S>
+  selection select(std::span<const double> scores, S& rng) const {
+    const auto keys = detail::gumbel_keys(scores, temperature, rng);
+    return detail::lowest_m({keys.data(), keys.size()}, m);
   }
 };
 
@@ -100,20 +158,18 @@ struct logistic_coin {
 };
 
 /// Spec §5 (Rohin Shah's variant), first form: recurse on each subquestion independently
-/// with probability `f(S_i)`. Zero, one or two recursions per round.
+/// with probability `f(S_i)`. Zero to k recursions per round.
 template <class F = logistic_coin>
 struct bernoulli_coins {
   F f{};  ///< the coin function: a score's recursion probability (clamped to [0, 1])
 
-  /// Which subquestions to recurse on, given the adversary's scores `s1`, `s2` of the two
-  /// (the `RecursionPolicy` concept).
+  /// Which subquestions to recurse on, given the adversary's scores of the k subquestions
+  /// (the `RecursionPolicy` concept): one uniform draw per subquestion, in order.
   template <Sampler S>
-  selection select(double s1, double s2, S& rng) const {
+  selection select(std::span<const double> scores, S& rng) const {
     selection r;
-    const double p1 = std::clamp(static_cast<double>(f(s1)), 0.0, 1.0);
-    const double p2 = std::clamp(static_cast<double>(f(s2)), 0.0, 1.0);
-    r.recurse[0] = rng.uniform() < p1;
-    r.recurse[1] = rng.uniform() < p2;
+    for (std::size_t i = 0; i < scores.size() && i < max_subquestions; ++i)
+      r.recurse[i] = rng.uniform() < std::clamp(static_cast<double>(f(scores[i])), 0.0, 1.0);
     return r;
   }
 };
@@ -134,14 +190,13 @@ struct gumbel_threshold {
   /// The threshold in force at the current step.
   [[nodiscard]] double threshold() const { return static_cast<double>(alpha(step)); }
 
-  /// Which subquestions to recurse on, given the adversary's scores `s1`, `s2` of the two
-  /// (the `RecursionPolicy` concept).
+  /// Which subquestions to recurse on, given the adversary's scores of the k subquestions
+  /// (the `RecursionPolicy` concept): two Gumbel draws per subquestion, in order.
   template <Sampler S>
-  selection select(double s1, double s2, S& rng) const {
+  selection select(std::span<const double> scores, S& rng) const {
     const double a = threshold();
     selection r;
-    const double scores[2] = {s1, s2};
-    for (int i = 0; i < 2; ++i) {
+    for (std::size_t i = 0; i < scores.size() && i < max_subquestions; ++i) {
       double lhs = scores[i], rhs = a;
       if (temperature > 0) {
         lhs += temperature * rng.gumbel();
@@ -162,36 +217,62 @@ template <class F> gumbel_threshold(F, double, std::size_t) -> gumbel_threshold<
 /// Plain IDA's baseline: recurse on one subquestion chosen uniformly, ignoring the scores.
 struct uniform_one {
   static constexpr bool uses_scores = false;  ///< the procedures need not ask the adversary
-  /// Which subquestions to recurse on (the `RecursionPolicy` concept); the scores are unused.
+  /// Which subquestions to recurse on (the `RecursionPolicy` concept); the scores are unused
+  /// but for their number k.
   template <Sampler S>
-  selection select(double, double, S& rng) const {
+  selection select(std::span<const double> scores, S& rng) const {
     selection r;
-    r.recurse[draw_below(rng, 2)] = true;  // the top bit of one next(), as it always was
+    r.recurse[draw_below(rng, scores.size())] = true;  // k = 2: the top bit of one next(), as it always was
     return r;
   }
 };
 
-/// The full HCH tree: recurse on both subquestions.
-struct recurse_all {
+/// Uniform choice of m of the k subquestions (without replacement), ignoring the scores: the
+/// baseline of `gumbel_top_m`. m = 1 draws as `uniform_one` does; m ≥ k recurses on all.
+struct uniform_m {
   static constexpr bool uses_scores = false;  ///< the procedures need not ask the adversary
-  /// Which subquestions to recurse on (the `RecursionPolicy` concept); the scores are unused.
+  std::size_t m = 1;                          ///< how many subquestions to recurse on
+  /// Which subquestions to recurse on (the `RecursionPolicy` concept): the first m of a
+  /// partial Fisher–Yates shuffle, one `draw_below` per pick.
   template <Sampler S>
-  selection select(double, double, S&) const {
-    return selection{{true, true}};
+  selection select(std::span<const double> scores, S& rng) const {
+    const std::size_t k = std::min(scores.size(), max_subquestions);
+    if (m >= k) return detail::first_k(k);
+    std::size_t order[max_subquestions];
+    for (std::size_t i = 0; i < k; ++i) order[i] = i;
+    selection r;
+    for (std::size_t j = 0; j < m; ++j) {
+      const std::size_t pick = j + static_cast<std::size_t>(draw_below(rng, k - j));
+      std::swap(order[j], order[pick]);
+      r.recurse[order[j]] = true;
+    }
+    return r;
   }
 };
 
-/// Recurse on neither: ML answers both subquestions (distillation at this node).
+/// The full HCH tree: recurse on every subquestion.
+struct recurse_all {
+  static constexpr bool uses_scores = false;  ///< the procedures need not ask the adversary
+  /// Which subquestions to recurse on (the `RecursionPolicy` concept): all k.
+  template <Sampler S>
+  selection select(std::span<const double> scores, S&) const {
+    return detail::first_k(scores.size());
+  }
+};
+
+/// Recurse on none: ML answers every subquestion (distillation at this node).
 struct recurse_none {
   static constexpr bool uses_scores = false;  ///< the procedures need not ask the adversary
-  /// Which subquestions to recurse on (the `RecursionPolicy` concept); the scores are unused.
+  /// Which subquestions to recurse on (the `RecursionPolicy` concept): none.
   template <Sampler S>
-  selection select(double, double, S&) const {
+  selection select(std::span<const double>, S&) const {
     return selection{};
   }
 };
 
 static_assert(RecursionPolicy<gumbel_argmin>);
+static_assert(RecursionPolicy<gumbel_top_m>);
+static_assert(RecursionPolicy<uniform_m>);
 static_assert(RecursionPolicy<bernoulli_coins<>>);
 static_assert(RecursionPolicy<gumbel_threshold<>>);
 static_assert(RecursionPolicy<uniform_one>);

@@ -42,9 +42,11 @@ constexpr bool codec() {
                     "aida: the codec's answer_type must be default constructible and copyable");
       static_assert(requires(const C& c, const Q& q) { { c.fan_out_question(q) } -> std::convertible_to<Q>; },
                     "aida: the codec has no `fan_out_question(const Q&) const` returning a question");
-      static_assert(requires(const C& c, const Q& q, const Subanswer<Q, A>& s) {
+      static_assert(requires(const C& c, const Q& q, std::span<const Subanswer<Q, A>> subs) {
+                      { c.fan_in_question(q, subs) } -> std::convertible_to<Q>;
+                    } || requires(const C& c, const Q& q, const Subanswer<Q, A>& s) {
                       { c.fan_in_question(q, s, s) } -> std::convertible_to<Q>;
-                    }, "aida: the codec has no `fan_in_question(const Q&, const Subanswer<Q,A>&, const Subanswer<Q,A>&) const` returning a question");
+                    }, "aida: the codec has no `fan_in_question(const Q&, std::span<const Subanswer<Q,A>>) const` returning a question (or, for splits of two only, `fan_in_question(const Q&, const Subanswer<Q,A>&, const Subanswer<Q,A>&) const`)");
       static_assert(requires(const C& c, const Move<Q, A>& m) { { c.encode(m) } -> std::convertible_to<A>; },
                     "aida: the codec has no `encode(const Move<Q,A>&) const` returning an answer");
       static_assert(requires(const C& c, const A& a) { { c.decode(a) } -> std::convertible_to<std::optional<Move<Q, A>>>; },
@@ -63,9 +65,11 @@ constexpr bool overseer() {
                 "aida: the overseer has no `answer(const Q&)` returning an answer (H of spec §1)");
   static_assert(requires(H& h, const Q& q) { { h.fan_out(q) } -> std::convertible_to<Move<Q, A>>; },
                 "aida: the overseer has no `fan_out(const Q&)` returning a Move<Q,A> (H_fan_out of spec §1)");
-  static_assert(requires(H& h, const Q& q, const Subanswer<Q, A>& s) {
+  static_assert(requires(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs) {
+                  { h.fan_in(q, subs) } -> std::convertible_to<Move<Q, A>>;
+                } || requires(H& h, const Q& q, const Subanswer<Q, A>& s) {
                   { h.fan_in(q, s, s) } -> std::convertible_to<Move<Q, A>>;
-                }, "aida: the overseer has no `fan_in(const Q&, const Subanswer<Q,A>&, const Subanswer<Q,A>&)` returning a Move<Q,A> (H_fan_in of spec §1)");
+                }, "aida: the overseer has no `fan_in(const Q&, std::span<const Subanswer<Q,A>>)` returning a Move<Q,A> (H_fan_in of spec §1; or, for splits of two only, `fan_in(const Q&, const Subanswer<Q,A>&, const Subanswer<Q,A>&)`)");
   return models;
 }
 
@@ -132,7 +136,7 @@ template <class P, class S>
 constexpr bool recursion_policy() {
   constexpr bool models = RecursionPolicy<P, S>;
   static_assert(models,
-                "aida: the `policy` argument does not model aida::RecursionPolicy: it needs `select(double, double, Sampler&) const` returning aida::selection (are two arguments swapped?)");
+                "aida: the `policy` argument does not model aida::RecursionPolicy: it needs `select(std::span<const double>, Sampler&) const` returning aida::selection, or for splits of two only `select(double, double, Sampler&) const` (are two arguments swapped?)");
   return models;
 }
 

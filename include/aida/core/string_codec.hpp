@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -19,14 +20,22 @@ namespace aida {
 ///
 /// Format (short, because character models read it):
 /// - fan-out question: `'^' + q`;
-/// - fan-in question: `'&' + esc(q) + '|' + esc(sq) + '=' + esc(a) + '|' + esc(sq') + '=' + esc(a')`,
-///   the two subanswers ordered by (subquestion, answer), so that the question is symmetric;
+/// - fan-in question: `'&' + esc(q)`, then `'|' + esc(sq_i) + '=' + esc(a_i)` for each of the k
+///   subanswers, ordered by (subquestion, answer), so that the question is the same for every
+///   order of the subanswers;
 /// - answer move: `'=' + a`, `a` being the rest of the string, verbatim;
-/// - split move: `'/' + esc(x) + '|' + esc(y)` with `x` ≤ `y`, so that it is symmetric.
+/// - split move: `'/' + esc(x_1) + '|' + ... + '|' + esc(x_k)`, the written subquestions in
+///   ascending order, so that the move is the same for every order of the subquestions.
 ///
 /// `esc` puts a backslash before a backslash, `|` and `=`. Every string decodes to a move or to
-/// "malformed" (`std::nullopt`): an empty string, an unknown first character, a split
-/// without exactly one separator, a dangling or unknown escape, or an empty subquestion.
+/// "malformed" (`std::nullopt`): an empty string, an unknown first character, a split with
+/// fewer than two or more than `max_split()` subquestions, a dangling or unknown escape, or an
+/// empty subquestion.
+///
+/// **Splits of more than two** (`with_max_split(k)`): the codec decodes splits of 2 to
+/// `max_split()` subquestions, 2 by default (the post's splits of two: a model's string
+/// with three parts is then malformed, as it always was); a task whose overseer splits in up to
+/// k parts uses `string_codec{}.with_max_split(k)`. `encode` writes a split of any size.
 ///
 /// A plain question starting with `^` or `&` reads like a fan-out or fan-in question to
 /// the model; the markers can be changed in the constructor if a task's questions need them.
@@ -82,6 +91,20 @@ class string_codec {
     return c;
   }
 
+  /// The codec that decodes splits of 2 to `k` subquestions (see above), with this one's
+  /// markers and separator; `aida::invalid_options` unless 2 ≤ k ≤ `aida::max_subquestions`.
+  [[nodiscard]] string_codec with_max_split(std::size_t k) const {
+    if (k < 2 || k > max_subquestions)
+      throw invalid_options("aida::string_codec: max_split " + std::to_string(k) + " is outside [2, " +
+                            std::to_string(max_subquestions) + "] (aida::max_subquestions)");
+    string_codec c = *this;
+    c.max_split_ = static_cast<unsigned char>(k);
+    return c;
+  }
+
+  /// The most subquestions a split that `decode` accepts has (2 unless `with_max_split`).
+  [[nodiscard]] constexpr std::size_t max_split() const noexcept { return max_split_; }
+
   /// The context separator, or '\\0' for none.
   [[nodiscard]] constexpr char context_separator() const noexcept { return sep_; }
 
@@ -107,27 +130,41 @@ class string_codec {
     return out;
   }
 
-  /// The question that asks for the fan-in move of `q` given the subanswers `s1` and `s2`, in
-  /// the format above (the two in canonical order, so the result does not depend on theirs).
-  [[nodiscard]] std::string fan_in_question(const std::string& q, const subanswer_type& s1,
-                                            const subanswer_type& s2) const {
-    const bool swap = std::tie(s2.question, s2.answer) < std::tie(s1.question, s1.answer);
-    const subanswer_type& x = swap ? s2 : s1;
-    const subanswer_type& y = swap ? s1 : s2;
+  /// The question that asks for the fan-in move of `q` given the subanswers `subs`, in the
+  /// format above (in canonical order, so the result does not depend on theirs).
+  [[nodiscard]] std::string fan_in_question(const std::string& q, std::span<const subanswer_type> subs) const {
+    std::size_t order[max_subquestions];
+    const std::size_t k = subs.size();
+    if (k > max_subquestions)
+      throw error("aida::string_codec: a fan-in question of " + std::to_string(k) + " subanswers (at most " +
+                  std::to_string(max_subquestions) + ")");
+    std::size_t length = q.size() + 1;
+    for (std::size_t i = 0; i < k; ++i) {
+      order[i] = i;
+      length += subs[i].question.size() + subs[i].answer.size() + 4;
+    }
+    std::stable_sort(order, order + k, [&](std::size_t a, std::size_t b) {
+      return std::tie(subs[a].question, subs[a].answer) < std::tie(subs[b].question, subs[b].answer);
+    });
     std::string out;
-    out.reserve(q.size() + x.question.size() + x.answer.size() + y.question.size() +
-                y.answer.size() + 8);
+    out.reserve(length);
     out += fan_in_;
     escape_into(out, q);
-    out += '|';
-    subquestion_into(out, &q, x.question);
-    out += '=';
-    escape_into(out, x.answer);
-    out += '|';
-    subquestion_into(out, &q, y.question);
-    out += '=';
-    escape_into(out, y.answer);
+    for (std::size_t j = 0; j < k; ++j) {
+      const subanswer_type& x = subs[order[j]];
+      out += '|';
+      subquestion_into(out, &q, x.question);
+      out += '=';
+      escape_into(out, x.answer);
+    }
     return out;
+  }
+
+  /// The fan-in question of `q` with the two subanswers `s1` and `s2` (a split of two).
+  [[nodiscard]] std::string fan_in_question(const std::string& q, const subanswer_type& s1,
+                                            const subanswer_type& s2) const {
+    const subanswer_type both[2] = {s1, s2};
+    return fan_in_question(q, std::span<const subanswer_type>(both, 2));
   }
 
   /// The move in full form.
@@ -201,17 +238,26 @@ class string_codec {
     }
     const auto& s = m.get_split();
     out += '/';
-    subquestion_into(out, q, s.first);
-    const std::size_t bar = out.size();
-    out += '|';
-    subquestion_into(out, q, s.second);
-    // Symmetric: the smaller written form first. "/a|b" becomes "/b|a" in place: b to the
-    // front ("/b" + "a|"), then the bar before a.
-    const std::string_view written(out);
-    if (written.substr(bar + 1) < written.substr(1, bar - 1)) {
-      const std::size_t b_size = out.size() - bar - 1;
-      std::rotate(out.begin() + 1, out.begin() + static_cast<std::ptrdiff_t>(bar) + 1, out.end());
-      std::rotate(out.begin() + 1 + static_cast<std::ptrdiff_t>(b_size), out.end() - 1, out.end());
+    // Canonical: the written subquestions in ascending order, by an insertion sort of the
+    // written parts in place (each step swaps two neighbours "x|y" → "y|x" with two rotates).
+    std::size_t start[max_subquestions];
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (i > 0) out += '|';
+      start[i] = out.size();
+      subquestion_into(out, q, s[i]);
+    }
+    const auto end_of = [&](std::size_t i) { return i + 1 < s.size() ? start[i + 1] - 1 : out.size(); };
+    for (std::size_t i = 1; i < s.size(); ++i) {
+      for (std::size_t j = i; j > 0; --j) {
+        const std::string_view written(out);
+        const std::size_t a = start[j - 1], bar = end_of(j - 1), c = end_of(j);
+        if (!(written.substr(bar + 1, c - bar - 1) < written.substr(a, bar - a))) break;
+        const std::size_t y_size = c - bar - 1;
+        const auto at = [&](std::size_t pos) { return out.begin() + static_cast<std::ptrdiff_t>(pos); };
+        std::rotate(at(a), at(bar + 1), at(c));              // "x|y" → "yx|"
+        std::rotate(at(a + y_size), at(c - 1), at(c));       // "yx|" → "y|x"
+        start[j] = a + y_size + 1;
+      }
     }
     return out;
   }
@@ -221,9 +267,9 @@ class string_codec {
       if (a.empty()) return std::nullopt;
       if (a.front() == '=') return move_type::answer(std::string(a.substr(1)));
       if (a.front() != '/') return std::nullopt;
-      std::string parts[2];
-      bool relative[2] = {false, false};
-      int part = 0;
+      std::string parts[max_subquestions];
+      bool relative[max_subquestions] = {};
+      std::size_t part = 0;
       bool part_start = true;
       for (std::size_t i = 1; i < a.size(); ++i) {
         const char ch = a[i];
@@ -233,8 +279,8 @@ class string_codec {
           if (e != '\\' && e != '|' && e != '=' && (sep_ == '\0' || e != sep_)) return std::nullopt;
           parts[part] += e;
         } else if (ch == '|') {
-          if (part == 1) return std::nullopt;
-          part = 1;
+          if (part + 1 == max_split_) return std::nullopt;
+          ++part;
           part_start = true;
           continue;
         } else if (ch == '=') {
@@ -251,10 +297,15 @@ class string_codec {
         }
         part_start = false;
       }
-      if (part != 1 || parts[0].empty() || parts[1].empty()) return std::nullopt;
-      for (int k = 0; k < 2; ++k)  // a relative subquestion needs more than the context
+      if (part == 0) return std::nullopt;
+      Split<std::string> split;
+      for (std::size_t k = 0; k <= part; ++k) {
+        if (parts[k].empty()) return std::nullopt;
+        // a relative subquestion needs more than the context
         if (relative[k] && parts[k].size() == context_end(*q)) return std::nullopt;
-      return move_type::split(std::move(parts[0]), std::move(parts[1]));
+        split.push_back(std::move(parts[k]));
+      }
+      return move_type::split(std::move(split));
     } catch (...) {  // allocation failure: report malformed rather than throw
       return std::nullopt;
     }
@@ -271,6 +322,7 @@ class string_codec {
   char fan_out_ = '^';
   char fan_in_ = '&';
   char sep_ = '\0';  // context separator; '\0' for none
+  unsigned char max_split_ = 2;  // the most subquestions of a split that decode accepts
 };
 
 static_assert(Codec<string_codec>);

@@ -482,7 +482,7 @@ class channel {
 /// - the process exited or closed its output (a crash), did not reply within
 ///   `options.timeout` (it is killed), replied with something that is not JSON, a reply to
 ///   another request's id, or a reply of the wrong shape (a split in reply to `answer`, a
-///   split into other than two subquestions, an answer or subquestion that does not convert
+///   split into fewer than two or more than `aida::max_subquestions` subquestions, an answer or subquestion that does not convert
 ///   to `A` or `Q`): the process is stopped, and every later call throws an
 ///   `overseer_error` naming this first failure (construct a new object to start again);
 /// - the process replied with an error of its own: the conversation is intact and the
@@ -548,7 +548,9 @@ class process_overseer {
   /// `H_fan_out(q)`: a request of kind `fan_out`; the reply is an answer or a split.
   [[nodiscard]] move_type fan_out(const Q& q) { return call("fan_out", q, {}); }
 
-  /// `H_fan_in(q, s1, s2)`: a request of kind `fan_in` with the subanswers `[s1, s2]`.
+  /// `H_fan_in(q, subs)`: a request of kind `fan_in` with the subanswers `subs`, in order.
+  [[nodiscard]] move_type fan_in(const Q& q, std::span<const subanswer_type> subs) { return call("fan_in", q, subs); }
+  /// `H_fan_in(q, s1, s2)` of a split of two: a request with the subanswers `[s1, s2]`.
   [[nodiscard]] move_type fan_in(const Q& q, const subanswer_type& s1, const subanswer_type& s2) {
     const subanswer_type subs[2] = {s1, s2};
     return call("fan_in", q, subs);
@@ -625,10 +627,13 @@ class process_overseer {
         throw fatal(what, request, &line, "the reply is a split, but an \"answer\" request must be answered");
       const auto& s = reply["split"];
       if (!s.is_array()) throw fatal(what, request, &line, "the reply's split is not an array of subquestions");
-      if (s.size() != 2)
+      if (s.size() < 2 || s.size() > max_subquestions)
         throw fatal(what, request, &line,
-                    "the reply splits into " + std::to_string(s.size()) + " subquestions; aida splits into exactly 2");
-      return move_type::split(s[0].template get<Q>(), s[1].template get<Q>());
+                    "the reply splits into " + std::to_string(s.size()) + " subquestions; a split has 2 to " +
+                        std::to_string(max_subquestions) + " (aida::max_subquestions)");
+      Split<Q> split;
+      for (const auto& sq : s) split.push_back(sq.template get<Q>());
+      return move_type::split(std::move(split));
     } catch (const nlohmann::json::exception& e) {
       throw fatal(what, request, &line, std::string("the reply's ") + (reply.contains("answer") ? "answer" : "split") +
                                             " does not convert to the overseer's " +

@@ -85,7 +85,8 @@ void append_dot(std::string& out, const T& tree, const dot_options& options = {}
     if (std::isfinite(s)) lo = std::min(lo, s), hi = std::max(hi, s);
   };
   for (double s : scores) widen(s);
-  for (const auto& r : tree.rounds) widen(r.scores[0]), widen(r.scores[1]);
+  for (const auto& r : tree.rounds)
+    for (std::size_t i = 0; i < r.questions.size(); ++i) widen(r.scores[i]);
 
   const std::size_t cut = options.max_label_chars;
   auto text = [&](const auto& v) { append_dot_escaped(out, std::string(fmt(v)), cut); };
@@ -163,7 +164,7 @@ void append_dot(std::string& out, const T& tree, const dot_options& options = {}
     std::size_t ri = 0;
     tree.for_each_round(n, [&](const fan_in_round<Q, A>& r) {
       ++ri;
-      for (int i = 0; i < 2; ++i) {
+      for (std::size_t i = 0; i < r.questions.size(); ++i) {
         if (r.child[i] != no_node) {
           out += "  n";
           append_json_number(out, n);
@@ -178,9 +179,9 @@ void append_dot(std::string& out, const T& tree, const dot_options& options = {}
           id += '_';
           append_json_number(id, ri);
           id += '_';
-          id += i == 0 ? '0' : '1';
+          append_json_number(id, i);
           out += "  " + id + " [style=\"dashed,filled\", label=\"Q: ";
-          text(i == 0 ? r.questions.first : r.questions.second);
+          text(r.questions[i]);
           line_end();
           out += "A: ";
           text(r.answers[i]);

@@ -31,9 +31,10 @@ void append_move(std::string& out, const F& fmt, const Move<Q, A>& m) {
     out += '}';
   } else {
     out += "{\"split\":[";
-    append_text_of(out, fmt, m.get_split().first);
-    out += ',';
-    append_text_of(out, fmt, m.get_split().second);
+    for (std::size_t i = 0; i < m.get_split().size(); ++i) {
+      if (i > 0) out += ',';
+      append_text_of(out, fmt, m.get_split()[i]);
+    }
     out += "]}";
   }
 }
@@ -140,10 +141,10 @@ void append_json(std::string& out, const T& tree, const F& fmt = {}) {
       out += first_round ? "{" : ",{";
       first_round = false;
       out += "\"subquestions\":[";
-      for (int i = 0; i < 2; ++i) {
+      for (std::size_t i = 0; i < r.questions.size(); ++i) {
         out += i == 0 ? "{" : ",{";
         append_key(out, "question");
-        detail::append_text_of(out, fmt, i == 0 ? r.questions.first : r.questions.second);
+        detail::append_text_of(out, fmt, r.questions[i]);
         out += ',';
         append_key(out, "answer");
         detail::append_text_of(out, fmt, r.answers[i]);

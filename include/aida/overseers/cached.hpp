@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -158,8 +159,8 @@ class cached_overseer {
   template <class Q>
   using fan_out_of = std::remove_cvref_t<decltype(std::declval<H&>().fan_out(std::declval<const Q&>()))>;
   template <class Q, class A>
-  using fan_in_of = std::remove_cvref_t<decltype(std::declval<H&>().fan_in(
-      std::declval<const Q&>(), std::declval<const Subanswer<Q, A>&>(), std::declval<const Subanswer<Q, A>&>()))>;
+  using fan_in_of = std::remove_cvref_t<decltype(detail::plain_fan_in(
+      std::declval<H&>(), std::declval<const Q&>(), std::declval<std::span<const Subanswer<Q, A>>>()))>;
 
  public:
   /// Caches the decisions of `h` in `store`, written as text by `text`.
@@ -177,11 +178,18 @@ class cached_overseer {
     return decide<fan_out_of<Q>>(key(kind::fan_out, q), q, &overseer_calls::fan_out,
                                  [&] { return fan_out_of<Q>(h_.fan_out(q)); }, [] { return true; }, [] {});
   }
-  /// `H_fan_in(q, s1, s2)`, from the store when it is there.
+  /// `H_fan_in(q, subs)`, from the store when it is there.
+  template <class Q, class A>
+  auto fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs) -> fan_in_of<Q, A> {
+    return decide<fan_in_of<Q, A>>(key(kind::fan_in, q, subs), q, &overseer_calls::fan_in,
+                                   [&] { return fan_in_of<Q, A>(detail::plain_fan_in(h_, q, subs)); },
+                                   [] { return true; }, [] {});
+  }
+  /// `H_fan_in(q, s1, s2)` of a split of two, from the store when it is there.
   template <class Q, class A>
   auto fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) -> fan_in_of<Q, A> {
-    return decide<fan_in_of<Q, A>>(key(kind::fan_in, q, s1, s2), q, &overseer_calls::fan_in,
-                                   [&] { return fan_in_of<Q, A>(h_.fan_in(q, s1, s2)); }, [] { return true; }, [] {});
+    const Subanswer<Q, A> both[2] = {s1, s2};
+    return fan_in(q, std::span<const Subanswer<Q, A>>(both, 2));
   }
 
   /// `H(q)` within a procedure's episode: a hit sets `ctx.from_cache`.
@@ -200,13 +208,12 @@ class cached_overseer {
         [&] { return fan_out_of<Q>(detail::call_fan_out(h_, q, ctx)); },
         [&] { return ctx.by == producer::overseer; }, [&] { ctx.from_cache = true; });
   }
-  /// `H_fan_in(q, s1, s2)` within a procedure's episode: a hit sets `ctx.from_cache`.
+  /// `H_fan_in(q, subs)` within a procedure's episode: a hit sets `ctx.from_cache`.
   template <class Q, class A, Sampler R>
-  auto fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2, overseer_context<R>& ctx)
-      -> fan_in_of<Q, A> {
+  auto fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs, overseer_context<R>& ctx) -> fan_in_of<Q, A> {
     return decide<fan_in_of<Q, A>>(
-        key(kind::fan_in, q, s1, s2), q, &overseer_calls::fan_in,
-        [&] { return fan_in_of<Q, A>(detail::call_fan_in(h_, q, s1, s2, ctx)); },
+        key(kind::fan_in, q, subs), q, &overseer_calls::fan_in,
+        [&] { return fan_in_of<Q, A>(detail::call_fan_in(h_, q, subs, ctx)); },
         [&] { return ctx.by == producer::overseer; }, [&] { ctx.from_cache = true; });
   }
 
@@ -244,17 +251,19 @@ class cached_overseer {
     detail::cache::put(out, text_of(q));
     return out;
   }
+  /// The key of a fan-in: the question, then each subanswer's question and answer in the
+  /// order given (a split of two keeps the key it had when splits held two).
   template <class Q, class A>
-  std::string key(kind k, const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) const {
+  std::string key(kind k, const Q& q, std::span<const Subanswer<Q, A>> subs) const {
     std::string out = key(k, q);
-    for (const auto* s : {&s1, &s2}) {
-      detail::cache::put(out, text_of(s->question));
-      detail::cache::put(out, text_of(s->answer));
+    for (const auto& s : subs) {
+      detail::cache::put(out, text_of(s.question));
+      detail::cache::put(out, text_of(s.answer));
     }
     return out;
   }
 
-  /// The value of a decision: `a<answer>`, or `s<first><second>` for a split (each field
+  /// The value of a decision: `a<answer>`, or `s<sq_1>...<sq_k>` for a split (each field
   /// length-prefixed).
   template <class R>
   std::string value_of(const R& r) const {
@@ -265,8 +274,7 @@ class cached_overseer {
         detail::cache::put(out, text_of(r.get_answer()));
       } else {
         out = "s";
-        detail::cache::put(out, text_of(r.get_split().first));
-        detail::cache::put(out, text_of(r.get_split().second));
+        for (const auto& sq : r.get_split()) detail::cache::put(out, text_of(sq));
       }
     } else {
       out = "a";
@@ -288,19 +296,26 @@ class cached_overseer {
     const char tag = rest.empty() ? '\0' : rest.front();
     if (tag != 'a' && tag != 's') throw corrupt("it does not start with 'a' (answer) or 's' (split)");
     rest.remove_prefix(1);
-    std::optional<std::string_view> f1 = detail::cache::take(rest), f2;
-    if (f1 && tag == 's') f2 = detail::cache::take(rest);
-    if (!f1 || (tag == 's' && !f2)) throw corrupt("a field is not '<length>:<text>'");
+    bounded_vector<std::string_view, max_subquestions> fields;
+    do {
+      const std::optional<std::string_view> f = detail::cache::take(rest);
+      if (!f) throw corrupt("a field is not '<length>:<text>'");
+      if (fields.size() == (tag == 'a' ? 1 : max_subquestions)) throw corrupt("there is text after the last field");
+      fields.push_back(*f);
+    } while (!rest.empty() && tag == 's');
     if (!rest.empty()) throw corrupt("there is text after the last field");
+    if (tag == 's' && fields.size() < 2) throw corrupt("a split has fewer than two subquestions");
     try {
       if constexpr (detail::cache::is_move<R>::value) {
         using MQ = typename R::question_type;
         using MA = typename R::answer_type;
-        if (tag == 'a') return R::answer(read_text<MA>(*f1));
-        return R::split(read_text<MQ>(*f1), read_text<MQ>(*f2));
+        if (tag == 'a') return R::answer(read_text<MA>(fields[0]));
+        Split<MQ> split;
+        for (std::string_view f : fields) split.push_back(read_text<MQ>(f));
+        return R::split(std::move(split));
       } else {
         if (tag == 's') throw corrupt("it is a split, where an answer was stored");
-        return read_text<R>(*f1);
+        return read_text<R>(fields[0]);
       }
     } catch (const cache_error&) {
       throw;

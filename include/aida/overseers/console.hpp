@@ -33,16 +33,16 @@ struct console_options {
 /// The overseer H played by a person at a terminal (or by a script: any `std::istream`).
 ///
 /// Each call writes to the output stream its number (against `console_options::budget` when
-/// given), its kind and the question; a fan-in call also lists the two subquestions with their
+/// given), its kind and the question; a fan-in call also lists the subquestions with their
 /// answers and who produced each answer: "H (recursion)" for an amplification of the
 /// subquestion (the person's own earlier work), "ML" for a draw from the model (known only
 /// when a procedure calls it, through `ctx.subanswer_by`). Then it reads one line, a move:
 ///
 /// - `= TEXT`: the answer TEXT (spaces around it dropped; the rest taken as it is, `|` and `\`
 ///   included), read by the text form `Text` into an `A`;
-/// - `split Q1 | Q2`: two subquestions, each read by `Text` into a `Q`. Within them `\|`
-///   stands for `|` and `\\` for `\`; there must be exactly one unescaped `|`, and neither
-///   subquestion may be empty or the question itself;
+/// - `split Q1 | Q2`, or `split Q1 | Q2 | Q3` and so on up to `aida::max_subquestions`:
+///   subquestions, each read by `Text` into a `Q`. Within them `\|` stands for `|` and `\\` for
+///   `\`; no subquestion may be empty or the question itself;
 /// - `help`: the syntax again.
 ///
 /// A line it cannot use (not a move, a text `Text` cannot read, a split where an answer is
@@ -67,12 +67,15 @@ class console_overseer {
   }
 
   /// H(q): the person must answer.
-  A answer(const Q& q) { return ask(kind::answer, q, nullptr, nullptr, nullptr).get_answer(); }
+  A answer(const Q& q) { return ask(kind::answer, q, {}, nullptr).get_answer(); }
   /// H_fan_out(q): an answer or a split.
-  Move<Q, A> fan_out(const Q& q) { return ask(kind::fan_out, q, nullptr, nullptr, nullptr); }
-  /// H_fan_in(q, s1, s2): an answer or a new split; who produced the subanswers is not known.
+  Move<Q, A> fan_out(const Q& q) { return ask(kind::fan_out, q, {}, nullptr); }
+  /// H_fan_in(q, subs): an answer or a new split; who produced the subanswers is not known.
+  Move<Q, A> fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs) { return ask(kind::fan_in, q, subs, nullptr); }
+  /// H_fan_in(q, s1, s2) of a split of two.
   Move<Q, A> fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
-    return ask(kind::fan_in, q, &s1, &s2, nullptr);
+    const Subanswer<Q, A> both[2] = {s1, s2};
+    return fan_in(q, std::span<const Subanswer<Q, A>>(both, 2));
   }
 
   /// H(q) within a procedure's episode.
@@ -85,10 +88,10 @@ class console_overseer {
   Move<Q, A> fan_out(const Q& q, overseer_context<S>&) {
     return fan_out(q);
   }
-  /// H_fan_in(q, s1, s2) within a procedure's episode: shows who produced each subanswer.
+  /// H_fan_in(q, subs) within a procedure's episode: shows who produced each subanswer.
   template <Sampler S>
-  Move<Q, A> fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2, overseer_context<S>& ctx) {
-    return ask(kind::fan_in, q, &s1, &s2, ctx.subanswer_by);
+  Move<Q, A> fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs, overseer_context<S>& ctx) {
+    return ask(kind::fan_in, q, subs, ctx.subanswer_by.data());
   }
 
   /// The calls answered so far.
@@ -105,18 +108,15 @@ class console_overseer {
     return p == producer::recursion ? "H (recursion)" : p == producer::model ? "ML" : "H";
   }
 
-  Move<Q, A> ask(kind k, const Q& q, const Subanswer<Q, A>* s1, const Subanswer<Q, A>* s2, const producer* by) {
+  Move<Q, A> ask(kind k, const Q& q, std::span<const Subanswer<Q, A>> subs, const producer* by) {
     std::ostream& out = *out_;
     out << "--- call " << calls_ + 1;
     if (opt_.budget) out << " of " << *opt_.budget;
     out << " --- " << name(k) << ": " << text_.write(q) << '\n';
-    if (s1 != nullptr) {
-      const Subanswer<Q, A>* s[2] = {s1, s2};
-      for (int i = 0; i < 2; ++i) {
-        out << "  subquestion " << i + 1 << ": " << text_.write(s[i]->question) << "  answer: " << text_.write(s[i]->answer);
-        if (by != nullptr) out << "  (by " << who(by[i]) << ')';
-        out << '\n';
-      }
+    for (std::size_t i = 0; i < subs.size(); ++i) {
+      out << "  subquestion " << i + 1 << ": " << text_.write(subs[i].question) << "  answer: " << text_.write(subs[i].answer);
+      if (by != nullptr) out << "  (by " << who(by[i]) << ')';
+      out << '\n';
     }
     syntax(k);
     for (;;) {
@@ -128,6 +128,7 @@ class console_overseer {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (trim(line) == "help") {
         out << "  \"= ANSWER\" answers (the rest of the line, as it is); \"split Q1 | Q2\" asks two subquestions\n"
+               "  (\"split Q1 | Q2 | Q3\" three, and so on)\n"
                "  (in them \\| stands for '|' and \\\\ for '\\')\n";
         syntax(k);
         continue;
@@ -170,52 +171,56 @@ class console_overseer {
       }
       return read_split(q, s.substr(5), why);
     }
-    why = s.empty() ? "the line is empty; a move starts with '=' (an answer) or 'split' (two subquestions)"
-                    : "'" + std::string(s) + "' is not a move; a move starts with '=' (an answer) or 'split' (two "
+    why = s.empty() ? "the line is empty; a move starts with '=' (an answer) or 'split' (subquestions)"
+                    : "'" + std::string(s) + "' is not a move; a move starts with '=' (an answer) or 'split' ("
                                              "subquestions); 'help' shows the syntax";
     return std::nullopt;
   }
 
   std::optional<Move<Q, A>> read_split(const Q& q, std::string_view rest, std::string& why) {
-    std::string parts[2];
-    int part = 0;
+    std::string parts[max_subquestions];
+    std::size_t part = 0;
     for (std::size_t i = 0; i < rest.size(); ++i) {
       const char c = rest[i];
       if (c == '\\' && i + 1 < rest.size() && (rest[i + 1] == '|' || rest[i + 1] == '\\')) {
         parts[part] += rest[++i];
       } else if (c == '|') {
-        if (part == 1) {
-          why = "a split has one '|' between its two subquestions (write \\| for a '|' inside one)";
+        if (part + 1 == max_subquestions) {
+          why = "a split has at most " + std::to_string(max_subquestions) +
+                " subquestions (aida::max_subquestions; write \\| for a '|' inside one)";
           return std::nullopt;
         }
-        part = 1;
+        ++part;
       } else {
         parts[part] += c;
       }
     }
     if (part == 0) {
-      why = "a split needs two subquestions separated by '|': split Q1 | Q2";
+      why = "a split needs two or more subquestions separated by '|': split Q1 | Q2";
       return std::nullopt;
     }
-    std::optional<Q> sq[2];
-    for (int i = 0; i < 2; ++i) {
+    Split<Q> split;
+    for (std::size_t i = 0; i <= part; ++i) {
+      const std::string which = "subquestion " + std::to_string(i + 1);
       const std::string_view t = trim(parts[i]);
       if (t.empty()) {
-        why = std::string("subquestion ") + (i == 0 ? "1" : "2") + " is empty";
+        why = which + " is empty";
         return std::nullopt;
       }
+      std::optional<Q> sq;
       try {
-        sq[i].emplace(text_.read(t, std::type_identity<Q>{}));
+        sq.emplace(text_.read(t, std::type_identity<Q>{}));
       } catch (const error& e) {
-        why = std::string("subquestion ") + (i == 0 ? "1" : "2") + " cannot be read: " + e.what();
+        why = which + " cannot be read: " + e.what();
         return std::nullopt;
       }
-      if (*sq[i] == q) {
-        why = std::string("subquestion ") + (i == 0 ? "1" : "2") + " is the question itself (it would never end)";
+      if (*sq == q) {
+        why = which + " is the question itself (it would never end)";
         return std::nullopt;
       }
+      split.push_back(std::move(*sq));
     }
-    return Move<Q, A>::split(std::move(*sq[0]), std::move(*sq[1]));
+    return Move<Q, A>::split(std::move(split));
   }
 
   std::istream* in_;

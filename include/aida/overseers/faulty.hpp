@@ -210,12 +210,18 @@ class faulty_overseer {
     auto m = h_.fan_out(q);
     return corrupt_move(f, q, std::move(m));
   }
-  /// `H_fan_in(q, s1, s2)`, perhaps wrong.
-  template <class Q, class Sa>
-  auto fan_in(const Q& q, const Sa& s1, const Sa& s2) {
+  /// `H_fan_in(q, subs)`, perhaps wrong.
+  template <class Q, class A>
+  auto fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs) {
     const fault f = draw(q, "fan-in");
-    auto m = h_.fan_in(q, s1, s2);
+    auto m = detail::plain_fan_in(h_, q, subs);
     return corrupt_move(f, q, std::move(m));
+  }
+  /// `H_fan_in(q, s1, s2)` of a split of two, perhaps wrong.
+  template <class Q, class A>
+  auto fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
+    const Subanswer<Q, A> both[2] = {s1, s2};
+    return fan_in(q, std::span<const Subanswer<Q, A>>(both, 2));
   }
 
   /// `H(q)` within a procedure's episode: the context goes on to H.
@@ -232,11 +238,11 @@ class faulty_overseer {
     auto m = detail::call_fan_out(h_, q, ctx);
     return own(ctx) ? corrupt_move(f, q, std::move(m)) : m;
   }
-  /// `H_fan_in(q, s1, s2)` within a procedure's episode.
-  template <class Q, class Sa, Sampler R>
-  auto fan_in(const Q& q, const Sa& s1, const Sa& s2, overseer_context<R>& ctx) {
+  /// `H_fan_in(q, subs)` within a procedure's episode.
+  template <class Q, class A, Sampler R>
+  auto fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs, overseer_context<R>& ctx) {
     const fault f = draw(q, "fan-in");
-    auto m = detail::call_fan_in(h_, q, s1, s2, ctx);
+    auto m = detail::call_fan_in(h_, q, subs, ctx);
     return own(ctx) ? corrupt_move(f, q, std::move(m)) : m;
   }
 
@@ -308,7 +314,7 @@ class faulty_overseer {
     if (f != fault::wrong_split && f != fault::unreadable_split) return m;
     const bool readable = f == fault::wrong_split;
     Split<QM> s = m.get_split();
-    QM& target = draw_below(how_, 2) == 0 ? s.first : s.second;
+    QM& target = s[static_cast<std::size_t>(draw_below(how_, s.size()))];
     for (int k = 0; k < attempts; ++k) {
       std::optional<QM> sq = make_question(readable, q, target);
       if (!sq) return m;

@@ -31,6 +31,7 @@
 #include "aida/core/error.hpp"
 #include "aida/core/label.hpp"
 #include "aida/core/move.hpp"
+#include "aida/algorithm/detail/record.hpp"
 #include "aida/core/string_codec.hpp"
 
 namespace aida::tasks {
@@ -267,9 +268,9 @@ std::string solve(const H& h, const std::string& q, std::string_view task, std::
       throw error("aida::tasks::" + std::string(task) + ": the overseer asked more than " +
                   std::to_string(max_rounds) + " rounds of subquestions for \"" + q + "\"");
     const auto s = m.get_split();
-    const string_subanswer s1{s.first, solve(h, s.first, task, max_rounds)};
-    const string_subanswer s2{s.second, solve(h, s.second, task, max_rounds)};
-    m = h.fan_in(q, s1, s2);
+    bounded_vector<string_subanswer, max_subquestions> subs;
+    for (const std::string& sq : s) subs.push_back(string_subanswer{sq, solve(h, sq, task, max_rounds)});
+    m = aida::detail::plain_fan_in(h, q, std::span<const string_subanswer>(subs.data(), subs.size()));
   }
   return m.get_answer();
 }

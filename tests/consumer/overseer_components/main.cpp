@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   const auto second = cached.fan_out(std::string("1234"));
   if (!first.is_split() || !(first == second)) return 1;
   const auto& s = first.get_split();
-  std::cout << "overseer consumer: fan_out(1234) = " << s.first << " | " << s.second << ", hits "
+  std::cout << "overseer consumer: fan_out(1234) = " << s.first() << " | " << s.second() << ", hits "
             << cached.usage().hits.total() << ", misses " << cached.usage().misses.total() << "\n";
   return 0;
 }

@@ -5,7 +5,8 @@
 
 namespace aida::detail {
 
-/// Forwards `answer`, `fan_out`, `fan_in` (with the context argument only when `H` takes one)
+/// Forwards `answer`, `fan_out`, `fan_in` (each form of it that `H` has: the span of
+/// subanswers or two of them, with the context argument only when `H` takes one)
 /// and `well_formed` (only when `H` has it) to `Derived::with(f)`, which calls `f(H&)` on the
 /// overseer it chooses, holding whatever that takes for the length of the call.
 template <class Derived, class H>
@@ -29,9 +30,20 @@ class forwarding_overseer {
   auto fan_out(const Q& q, Ctx& ctx) {
     return self().with([&](H& h) { return h.fan_out(q, ctx); });
   }
+  template <class Q, class Subs>
+    requires requires(H& h, const Q& q, const Subs& subs) { h.fan_in(q, subs); }
+  auto fan_in(const Q& q, const Subs& subs) {
+    return self().with([&](H& h) { return h.fan_in(q, subs); });
+  }
   template <class Q, class Sa>
+    requires requires(H& h, const Q& q, const Sa& s) { h.fan_in(q, s, s); }
   auto fan_in(const Q& q, const Sa& s1, const Sa& s2) {
     return self().with([&](H& h) { return h.fan_in(q, s1, s2); });
+  }
+  template <class Q, class Subs, class Ctx>
+    requires requires(H& h, const Q& q, const Subs& subs, Ctx& ctx) { h.fan_in(q, subs, ctx); }
+  auto fan_in(const Q& q, const Subs& subs, Ctx& ctx) {
+    return self().with([&](H& h) { return h.fan_in(q, subs, ctx); });
   }
   template <class Q, class Sa, class Ctx>
     requires requires(H& h, const Q& q, const Sa& s, Ctx& ctx) { h.fan_in(q, s, s, ctx); }

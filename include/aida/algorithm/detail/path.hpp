@@ -3,6 +3,7 @@
 /// The questions on the path from the root to the node a procedure is working on, for the
 /// check that a split repeats none of them (spec §8), shared by amplify and unfold.
 
+#include <algorithm>
 #include <concepts>
 #include <cstddef>
 #include <functional>
@@ -96,14 +97,14 @@ class path_questions {
       if (indexed_) {
         // Deeper nodes were made later: the nearer of two matches has the larger index.
         std::size_t found = no_node;
-        for (const Q* q : {&s.first, &s.second})
-          if (const auto it = index_.find(*q); it != index_.end() && (found == no_node || it->second > found))
+        for (const Q& q : s)
+          if (const auto it = index_.find(q); it != index_.end() && (found == no_node || it->second > found))
             found = it->second;
         return found;
       }
     }
     for (std::size_t a = n; a != no_node; a = nodes[a].parent)
-      if (s.first == nodes[a].question || s.second == nodes[a].question) return a;
+      if (std::find(s.begin(), s.end(), nodes[a].question) != s.end()) return a;
     return no_node;
   }
 

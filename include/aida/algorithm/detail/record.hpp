@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 
@@ -76,10 +77,44 @@ decltype(auto) call_fan_out(H& h, const Q& q, Ctx& ctx) {
   if constexpr (requires { h.fan_out(q, ctx); }) return h.fan_out(q, ctx);
   else return h.fan_out(q);
 }
-template <class H, class Q, class Sa, class Ctx>
-decltype(auto) call_fan_in(H& h, const Q& q, const Sa& s1, const Sa& s2, Ctx& ctx) {
-  if constexpr (requires { h.fan_in(q, s1, s2, ctx); }) return h.fan_in(q, s1, s2, ctx);
-  else return h.fan_in(q, s1, s2);
+/// H_fan_in with the round's subanswers `subs`: `h.fan_in(q, subs[, ctx])`, or for an
+/// overseer written for splits of two `h.fan_in(q, s1, s2[, ctx])` (`aida::error` for a round
+/// of another size; `amplify` checks a split's size before it gets here).
+template <class H, class Q, class A, class Ctx>
+decltype(auto) call_fan_in(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs, Ctx& ctx) {
+  if constexpr (requires { h.fan_in(q, subs, ctx); }) {
+    return h.fan_in(q, subs, ctx);
+  } else if constexpr (requires { h.fan_in(q, subs); }) {
+    return h.fan_in(q, subs);
+  } else {
+    if (subs.size() != 2)
+      throw error("aida: the overseer's fan_in takes two subanswers (fan_in(q, s1, s2)) and the round has " +
+                  std::to_string(subs.size()) + ": give it fan_in(q, std::span<const Subanswer<Q, A>>)");
+    if constexpr (requires { h.fan_in(q, subs[0], subs[1], ctx); }) return h.fan_in(q, subs[0], subs[1], ctx);
+    else return h.fan_in(q, subs[0], subs[1]);
+  }
+}
+
+/// H_fan_in without a context: `h.fan_in(q, subs)`, or `h.fan_in(q, s1, s2)` for an overseer
+/// written for splits of two (`aida::error` for a round of another size).
+template <class H, class Q, class A>
+decltype(auto) plain_fan_in(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs) {
+  if constexpr (requires { h.fan_in(q, subs); }) {
+    return h.fan_in(q, subs);
+  } else {
+    if (subs.size() != 2)
+      throw error("aida: the overseer's fan_in takes two subanswers (fan_in(q, s1, s2)) and the round has " +
+                  std::to_string(subs.size()) + ": give it fan_in(q, std::span<const Subanswer<Q, A>>)");
+    return h.fan_in(q, subs[0], subs[1]);
+  }
+}
+
+/// Whether overseer `H`, called with contexts of type `Ctx`, can fan in a round of `k`
+/// subquestions: any k with `fan_in(q, subs[, ctx])`, only 2 when written for splits of two.
+template <class H, class Q, class A, class Ctx>
+constexpr bool fan_in_takes(std::size_t k) noexcept {
+  return requires(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs, Ctx& ctx) { h.fan_in(q, subs, ctx); } ||
+         any_arity_fan_in<H, Q, A> || k == 2;
 }
 
 }  // namespace aida::detail

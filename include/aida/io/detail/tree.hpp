@@ -30,7 +30,7 @@ std::vector<double> node_scores(const T& tree) {
   }
   std::vector<double> out(tree.nodes.size(), std::numeric_limits<double>::quiet_NaN());
   for (const auto& round : tree.rounds)
-    for (int i = 0; i < 2; ++i)
+    for (std::size_t i = 0; i < round.questions.size(); ++i)
       if (round.child[i] < out.size()) out[round.child[i]] = round.scores[i];
   return out;
 }
