@@ -17,6 +17,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "aida/algorithm/amplify.hpp"
 #include "aida/algorithm/distill.hpp"
@@ -53,7 +54,7 @@ struct int_codec {
   [[nodiscard]] u64 encode(const aida::Move<u64, u64>& m) const noexcept {
     if (m.is_answer()) return m.get_answer() << 1;
     const auto& s = m.get_split();
-    const u64 lo = std::min(s.first, s.second), hi = std::max(s.first, s.second);
+    const u64 lo = std::min(s.first(), s.second()), hi = std::max(s.first(), s.second());
     return (((lo & 0x7fffffffULL) << 32 | (hi & 0x7fffffffULL)) << 1) | 1;
   }
   /// Total: every integer decodes to some move.
@@ -141,7 +142,7 @@ void BM_policy(benchmark::State& state, P policy) {
   aida::sampler rng(1);
   std::size_t i = 0;
   for (auto _ : state) {
-    const aida::selection sel = policy.select(scores[i], scores[i + 1], rng);
+    const aida::selection sel = aida::select_subquestions(policy, std::span<const double>(&scores[i], 2), rng);
     benchmark::DoNotOptimize(sel);
     i = (i + 2) & (scores.size() - 1);
   }
@@ -177,19 +178,18 @@ void report_per_node(benchmark::State& state, double nodes_per_iteration, std::u
   state.SetItemsProcessed(static_cast<std::int64_t>(nodes));
 }
 
-/// `amplify_into` on the root of a tree of depth `state.range(0)` with a reused episode:
-/// one warm-up episode grows its vectors, then every timed episode is the steady state.
-template <class P>
-void BM_amplify(benchmark::State& state, P policy) {
-  const auto depth = static_cast<unsigned>(state.range(0));
-  tree_overseer h{depth};
+/// `amplify_into` from the root question 1 with overseer `h`, `codec` and `policy` and a reused
+/// episode: one warm-up episode grows its vectors, then every timed episode is the steady
+/// state. Per node, per question (the nodes plus the `k` − recursed subquestions of each round
+/// that ML answered: `1 + k · rounds`) and allocations per node.
+template <class H, class C, class P>
+void steady_amplify(benchmark::State& state, H h, const C& codec, const P& policy, unsigned depth, unsigned k) {
   int_model ml;
   int_adversary adv;
-  const int_codec codec;
   aida::sampler rng(42);
   aida::amplify_options opt;
   opt.max_depth = depth + 1;  // the tree ends by itself; the depth limit never fires
-  aida::episode_for<int_codec, int_model> ep;
+  aida::episode_for<C, int_model> ep;
 
   aida::amplify_into(ep, u64{1}, h, ml, adv, codec, policy, rng, opt);  // warm-up
   const double nodes = static_cast<double>(ep.counts.nodes);
@@ -204,7 +204,14 @@ void BM_amplify(benchmark::State& state, P policy) {
   // A gumbel_argmin chain always has depth + 1 nodes; recurse_all a full tree. Either
   // way every episode has the warm-up's size, which the per-node figures rely on.
   if (static_cast<double>(ep.counts.nodes) != nodes) state.SkipWithError("episode size changed");
-  report_per_node(state, nodes, allocs, 1.0 + 2.0 * static_cast<double>(ep.counts.rounds));
+  report_per_node(state, nodes, allocs, 1.0 + static_cast<double>(k) * static_cast<double>(ep.counts.rounds));
+}
+
+/// `amplify_into` on the root of a binary tree of depth `state.range(0)` (`steady_amplify`).
+template <class P>
+void BM_amplify(benchmark::State& state, P policy) {
+  const auto depth = static_cast<unsigned>(state.range(0));
+  steady_amplify(state, tree_overseer{depth}, int_codec{}, policy, depth, 2);
 }
 BENCHMARK_CAPTURE(BM_amplify, recurse_all, aida::recurse_all{})->DenseRange(4, 16, 2);
 BENCHMARK_CAPTURE(BM_amplify, gumbel_argmin, aida::gumbel_argmin{.temperature = 1.0})
@@ -237,6 +244,63 @@ struct logistic_argmin {
 BENCHMARK_CAPTURE(BM_policy, logistic_argmin_proposal, logistic_argmin{.temperature = 1.0});
 BENCHMARK_CAPTURE(BM_amplify, logistic_argmin_proposal, logistic_argmin{.temperature = 1.0})
     ->Arg(4)->Arg(16);
+
+// ---------------------------------------------------------------------------------------
+// k-ary splits: the same doubles with k subquestions per split.
+
+/// The codec of k-ary splits: a split is encoded as a symmetric mix of its questions (an odd
+/// number; `decode` of one gives a split of two, as `int_codec`'s), the fan-in question as a
+/// symmetric mix of the question, the subquestions and their answers.
+struct kary_int_codec : int_codec {
+  [[nodiscard]] u64 fan_in_question(u64 q, std::span<const aida::Subanswer<u64, u64>> subs) const noexcept {
+    u64 qs = 0, as = 0;
+    for (const auto& s : subs) qs += s.question, as += s.answer;
+    return ((q * 0x9e3779b97f4a7c15ULL ^ qs ^ (as << 7)) & (fan_in_tag - 1)) | fan_in_tag;
+  }
+  [[nodiscard]] u64 encode(const aida::Move<u64, u64>& m) const noexcept {
+    if (m.is_answer()) return m.get_answer() << 1;
+    u64 sum = 0, mix = 0;
+    for (u64 q : m.get_split()) sum += q, mix ^= q * 0xbf58476d1ce4e5b9ULL;
+    return ((sum * 0x94d049bb133111ebULL ^ mix) << 1) | 1;
+  }
+};
+
+/// H for a full k-ary tree of depth `depth` (k a power of two): the children of `q` are
+/// `k·q + i`, so the questions of level L are [k^L, 2·k^L), and a split never repeats an
+/// ancestor; fan-in adds the k subanswers.
+struct kary_tree_overseer {
+  unsigned k = 2;
+  unsigned depth = 4;
+  [[nodiscard]] u64 answer(u64 q) const noexcept { return q & 0xff; }
+  [[nodiscard]] aida::Move<u64, u64> fan_out(u64 q) const {
+    const auto level = (static_cast<unsigned>(std::bit_width(q)) - 1) / static_cast<unsigned>(std::countr_zero(k));
+    if (level >= depth) return aida::Move<u64, u64>::answer(q & 0xff);
+    aida::Split<u64> s;
+    for (unsigned i = 0; i < k; ++i) s.push_back(u64{k} * q + i);
+    return aida::Move<u64, u64>::split(std::move(s));
+  }
+  [[nodiscard]] aida::Move<u64, u64> fan_in(u64, std::span<const aida::Subanswer<u64, u64>> subs) const noexcept {
+    u64 total = 0;
+    for (const auto& s : subs) total += s.answer;
+    return aida::Move<u64, u64>::answer(total & 0xffff);
+  }
+};
+
+/// `amplify_into` on a k-ary tree (k = `state.range(0)`, depth `state.range(1)`; `steady_amplify`).
+template <class P>
+void BM_amplify_kary(benchmark::State& state, P policy) {
+  const auto k = static_cast<unsigned>(state.range(0));
+  const auto depth = static_cast<unsigned>(state.range(1));
+  if (k > aida::max_subquestions) return state.SkipWithError("k is above AIDA_MAX_SUBQUESTIONS");
+  steady_amplify(state, kary_tree_overseer{k, depth}, kary_int_codec{}, policy, depth, k);
+}
+// The post's arg-min (a chain of depth + 1 nodes, k − 1 subquestions answered by ML per round)
+// and Gumbel-top-2 (a binary tree of recursions inside the k-ary one), at depth 4 and 8.
+BENCHMARK_CAPTURE(BM_amplify_kary, gumbel_argmin, aida::gumbel_argmin{.temperature = 1.0})
+    ->ArgsProduct({{2, 4, 8}, {4, 8}});
+BENCHMARK_CAPTURE(BM_amplify_kary, gumbel_top_2, aida::gumbel_top_m{.m = 2, .temperature = 1.0})
+    ->ArgsProduct({{2, 4, 8}, {4, 8}});
+BENCHMARK_CAPTURE(BM_policy, gumbel_top_2_of_2, aida::gumbel_top_m{.m = 2, .temperature = 1.0});
 
 /// `amplify` returning a fresh episode each time: what a caller pays without reuse.
 void BM_amplify_fresh_episode(benchmark::State& state) {

@@ -97,11 +97,10 @@ class amplifier {
     const std::size_t k = path_.size();
     const std::size_t depth = k;  // the frame at index k is the node at depth k
     {
-      tree_node<Q, A> node;
+      tree_node<Q, A>& node = ep_.nodes.emplace_back();  // in place: a node is large (its fan-out move)
       node.question = q;
       node.depth = depth;
       node.parent = parent;
-      ep_.nodes.push_back(std::move(node));
     }
     ++ep_.counts.nodes;
     ep_.counts.depth_reached = std::max(ep_.counts.depth_reached, depth);
@@ -159,9 +158,8 @@ class amplifier {
       ++ep_.counts.fallbacks.round_limit;
       return overseer_answer(k, node_end::round_limit);
     }
-    Split<Q> s = m.get_split();  // before the rounds grow
     const std::size_t r = ep_.rounds.size();
-    ep_.rounds.emplace_back();
+    ep_.rounds.emplace_back();  // `m` may be a round's move: read it again below
     (last == no_node ? node.first_round : ep_.rounds[last].next_round) = r;
     ++node.round_count;
     ++ep_.counts.rounds;
@@ -171,13 +169,14 @@ class amplifier {
     f.step = subquestions;
 
     auto& round = ep_.rounds[r];
-    round.questions = std::move(s);
+    round.questions = (last == no_node ? *node.fan_out : *ep_.rounds[last].move).get_split();
     const std::size_t k_sub = round.questions.size();
     round.answers.resize(k_sub);
     // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
-    for (auto& o : f.sub_outputs) o.reset();
+    for (std::size_t i = 0; i < f.sub_count; ++i) f.sub_outputs[i].reset();
+    f.sub_count = static_cast<std::uint8_t>(k_sub);
     double scores[max_subquestions];
-    std::fill(scores, scores + max_subquestions, std::numeric_limits<double>::quiet_NaN());
+    std::fill(scores, scores + k_sub, std::numeric_limits<double>::quiet_NaN());
     if constexpr (policy_uses_scores<P>()) {
       predict_round(ml_, round.questions, f.sub_outputs);
       ep_.counts.model_calls += k_sub;

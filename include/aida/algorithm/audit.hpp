@@ -179,10 +179,8 @@ bool local_step_right(const episode<Q, A, O>& t, std::size_t n, K& k, audit_resu
     if constexpr (requires { k.check_fan_in(node.question, span, *round.move); }) {
       right = static_cast<bool>(k.check_fan_in(node.question, span, *round.move));
     } else {
-      if (span.size() != 2)
-        throw error("aida::audit: the checker's check_fan_in takes two subanswers and node " + std::to_string(n) +
-                    " has a round of " + std::to_string(span.size()) +
-                    ": give it check_fan_in(q, std::span<const Subanswer<Q, A>>, m)");
+      require_round_of_two(span.size(), "the audit's checker", "check_fan_in(q, s1, s2, m)",
+                           "check_fan_in(q, std::span<const Subanswer<Q, A>>, m)");
       right = static_cast<bool>(k.check_fan_in(node.question, span[0], span[1], *round.move));
     }
     if (!right) return fail(audit_step::fan_in, r);

@@ -16,7 +16,7 @@
 #include "aida/core/error.hpp"
 
 /// The largest number of subquestions a split may have (8 unless defined before the first aida
-/// header; it must be the same in every translation unit of a program, and at least 2).
+/// header; it must be the same in every translation unit of a program, from 2 to 255).
 #ifndef AIDA_MAX_SUBQUESTIONS
 #define AIDA_MAX_SUBQUESTIONS 8
 #endif
@@ -27,12 +27,95 @@ namespace aida {
 /// default). Splits, fan-in rounds and selections hold their subquestions inline, up to this
 /// bound, so that a split allocates nothing of its own.
 inline constexpr std::size_t max_subquestions = AIDA_MAX_SUBQUESTIONS;
-static_assert(max_subquestions >= 2, "aida: AIDA_MAX_SUBQUESTIONS must be at least 2");
+static_assert(max_subquestions >= 2 && max_subquestions <= 255, "aida: AIDA_MAX_SUBQUESTIONS must be from 2 to 255");
+
+namespace detail {
+
+/// Throws the error of a `bounded_vector` of `n` slots asked to hold `wanted` elements. Out of
+/// line, so that the members that may throw it stay small enough to inline.
+[[noreturn]] [[gnu::noinline]] [[gnu::cold]] inline void bounded_overflow(std::size_t n, std::size_t wanted) {
+  throw error("aida: " + std::to_string(wanted) + " elements in a bounded_vector of " + std::to_string(n) +
+              " (a split has at most aida::max_subquestions = " + std::to_string(max_subquestions) +
+              " subquestions; define AIDA_MAX_SUBQUESTIONS to raise it)");
+}
+
+/// The storage of `bounded_vector`: N slots and the number in use. Only the elements in use are
+/// copied; for a trivially copyable T nothing is destroyed (a `bounded_vector` of such elements,
+/// a split of integer questions say, is trivially destructible) and the slots are assigned,
+/// not constructed.
+template <class T, std::size_t N, bool Trivial = std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>>
+struct bounded_storage {
+  alignas(T) std::byte bytes[N * sizeof(T)];
+  std::size_t size = 0;
+
+  T* data() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
+  const T* data() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
+  void destroy_all() noexcept {
+    while (size > 0) std::destroy_at(data() + --size);
+  }
+
+  bounded_storage() noexcept {}
+  bounded_storage(const bounded_storage& other) { copy_from(other); }
+  bounded_storage(bounded_storage&& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    for (std::size_t i = 0; i < other.size; ++i) std::construct_at(data() + i, std::move(other.data()[i])), ++size;
+  }
+  bounded_storage& operator=(const bounded_storage& other) {
+    if (this != &other) {
+      destroy_all();
+      copy_from(other);
+    }
+    return *this;
+  }
+  bounded_storage& operator=(bounded_storage&& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
+    if (this != &other) {
+      destroy_all();
+      for (std::size_t i = 0; i < other.size; ++i) std::construct_at(data() + i, std::move(other.data()[i])), ++size;
+    }
+    return *this;
+  }
+  ~bounded_storage() { destroy_all(); }
+
+ private:
+  void copy_from(const bounded_storage& other) {
+    try {
+      for (std::size_t i = 0; i < other.size; ++i) std::construct_at(data() + i, other.data()[i]), ++size;
+    } catch (...) {
+      destroy_all();
+      throw;
+    }
+  }
+};
+
+template <class T, std::size_t N>
+struct bounded_storage<T, N, true> {
+  alignas(T) std::byte bytes[N * sizeof(T)];
+  std::size_t size = 0;
+
+  T* data() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
+  const T* data() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
+  void destroy_all() noexcept { size = 0; }
+
+  // A copy copies the elements in use, not the N slots (two of eight, for a split of two);
+  // nothing to destroy.
+  bounded_storage() noexcept {}
+  bounded_storage(const bounded_storage& other) noexcept : size(other.size) {
+    for (std::size_t i = 0; i < size; ++i) data()[i] = other.data()[i];
+  }
+  bounded_storage& operator=(const bounded_storage& other) noexcept {
+    size = other.size;
+    for (std::size_t i = 0; i < size; ++i) data()[i] = other.data()[i];
+    return *this;
+  }
+  ~bounded_storage() = default;
+};
+
+}  // namespace detail
 
 /// A sequence of at most N elements of T in inline storage: no allocation of its own (the
 /// elements may allocate theirs). Only the elements that exist are constructed, copied and
 /// destroyed, so a `bounded_vector<std::string, 8>` holding two strings costs what two strings
-/// cost. Growing past N throws `aida::error` and leaves the vector unchanged.
+/// cost; for a trivially copyable T it is trivially destructible. Growing past N throws
+/// `aida::error` and leaves the vector unchanged.
 template <class T, std::size_t N>
 class bounded_vector {
  public:
@@ -43,59 +126,43 @@ class bounded_vector {
 
   bounded_vector() noexcept = default;
   /// The elements of `init`, in order; `aida::error` if there are more than N.
-  bounded_vector(std::initializer_list<T> init) { assign(init.begin(), init.end()); }
-  /// A copy of `other`'s elements.
-  bounded_vector(const bounded_vector& other) { assign(other.begin(), other.end()); }
-  /// Moves `other`'s elements (`other` keeps its size, with moved-from elements).
-  bounded_vector(bounded_vector&& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
-    for (T& x : other) emplace_unchecked(std::move(x));
-  }
-  /// Copy assignment; on an exception `*this` is empty.
-  bounded_vector& operator=(const bounded_vector& other) {
-    if (this != &other) {
-      clear();
-      assign(other.begin(), other.end());
+  bounded_vector(std::initializer_list<T> init) {
+    try {
+      for (const T& x : init) emplace_back(x);
+    } catch (...) {
+      s_.destroy_all();
+      throw;
     }
-    return *this;
   }
-  /// Move assignment.
-  bounded_vector& operator=(bounded_vector&& other) noexcept(std::is_nothrow_move_constructible_v<T>) {
-    if (this != &other) {
-      clear();
-      for (T& x : other) emplace_unchecked(std::move(x));
-    }
-    return *this;
-  }
-  ~bounded_vector() { clear(); }
 
   /// The bound N.
   [[nodiscard]] static constexpr std::size_t capacity() noexcept { return N; }
   /// The number of elements.
-  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t size() const noexcept { return s_.size; }
   /// True without elements.
-  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] bool empty() const noexcept { return s_.size == 0; }
 
   /// Element i; precondition i < size().
   T& operator[](std::size_t i) noexcept { return data()[i]; }
   /// Element i; precondition i < size().
   const T& operator[](std::size_t i) const noexcept { return data()[i]; }
   /// The elements.
-  T* data() noexcept { return std::launder(reinterpret_cast<T*>(storage_)); }
+  T* data() noexcept { return s_.data(); }
   /// The elements.
-  const T* data() const noexcept { return std::launder(reinterpret_cast<const T*>(storage_)); }
+  const T* data() const noexcept { return s_.data(); }
   T* begin() noexcept { return data(); }                                 ///< first element
-  T* end() noexcept { return data() + size_; }                           ///< past the last
+  T* end() noexcept { return data() + s_.size; }                         ///< past the last
   const T* begin() const noexcept { return data(); }                     ///< first element
-  const T* end() const noexcept { return data() + size_; }               ///< past the last
+  const T* end() const noexcept { return data() + s_.size; }             ///< past the last
 
   /// Appends a T made from `args`; `aida::error` (nothing changed) when the vector is full.
   template <class... Args>
   T& emplace_back(Args&&... args) {
-    if (size_ == N)
-      throw error("aida: more than " + std::to_string(N) +
-                  " elements in a bounded_vector (a split has at most aida::max_subquestions = " +
-                  std::to_string(max_subquestions) + " subquestions; define AIDA_MAX_SUBQUESTIONS to raise it)");
-    return emplace_unchecked(std::forward<Args>(args)...);
+    if (s_.size == N) [[unlikely]]
+      detail::bounded_overflow(N, N + 1);
+    T* p = std::construct_at(data() + s_.size, std::forward<Args>(args)...);
+    ++s_.size;
+    return *p;
   }
   /// Appends `x`; see `emplace_back`.
   void push_back(const T& x) { emplace_back(x); }
@@ -105,16 +172,15 @@ class bounded_vector {
   /// `n` elements: the first min(n, size()) kept, the rest value-initialised; `aida::error`
   /// (nothing changed) for n > N.
   void resize(std::size_t n) {
-    if (n > N) throw error("aida: a bounded_vector of at most " + std::to_string(N) + " elements resized to " + std::to_string(n));
-    while (size_ > n) pop_back();
-    while (size_ < n) emplace_unchecked();
+    if (n > N) [[unlikely]]
+      detail::bounded_overflow(N, n);
+    while (s_.size > n) pop_back();
+    while (s_.size < n) emplace_back();
   }
   /// Removes the last element; precondition !empty().
-  void pop_back() noexcept { std::destroy_at(data() + --size_); }
+  void pop_back() noexcept { std::destroy_at(data() + --s_.size); }
   /// Removes every element.
-  void clear() noexcept {
-    while (size_ > 0) pop_back();
-  }
+  void clear() noexcept { s_.destroy_all(); }
 
   /// Element-wise equality, sizes included.
   friend bool operator==(const bounded_vector& a, const bounded_vector& b) {
@@ -122,24 +188,7 @@ class bounded_vector {
   }
 
  private:
-  template <class It>
-  void assign(It first, It last) {
-    try {
-      for (; first != last; ++first) emplace_back(*first);
-    } catch (...) {
-      clear();
-      throw;
-    }
-  }
-  template <class... Args>
-  T& emplace_unchecked(Args&&... args) {
-    T* p = std::construct_at(data() + size_, std::forward<Args>(args)...);
-    ++size_;
-    return *p;
-  }
-
-  alignas(T) std::byte storage_[N * sizeof(T)];
-  std::size_t size_ = 0;
+  detail::bounded_storage<T, N> s_;
 };
 
 namespace detail {

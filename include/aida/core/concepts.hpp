@@ -104,6 +104,22 @@ template <Codec C>
     return c.decode(a);
 }
 
+namespace detail {
+
+/// Throws `aida::error` unless a round of `k` subquestions can go to a member written for splits
+/// of two (`k == 2`): `who` and `binary` name the member, `span` the form to give instead.
+[[noreturn]] [[gnu::noinline]] [[gnu::cold]] inline void round_not_of_two(std::size_t k, const char* who,
+                                                                         const char* binary, const char* span) {
+  throw error(std::string("aida: ") + who + " takes two (" + binary + ") and the round has " + std::to_string(k) +
+              ": give it " + span);
+}
+inline void require_round_of_two(std::size_t k, const char* who, const char* binary, const char* span) {
+  if (k != 2) [[unlikely]]
+    round_not_of_two(k, who, binary, span);
+}
+
+}  // namespace detail
+
 /// The fan-in question of `q` with the subanswers `subs` (one per subquestion of the round):
 /// the codec's `fan_in_question(q, subs)`, or for a codec written for splits of two its
 /// `fan_in_question(q, s1, s2)` (and `aida::error` for a round of another size).
@@ -114,9 +130,8 @@ template <Codec C>
   if constexpr (requires { { c.fan_in_question(q, subs) } -> std::convertible_to<codec_question_t<C>>; }) {
     return c.fan_in_question(q, subs);
   } else {
-    if (subs.size() != 2)
-      throw error("aida: the codec's fan_in_question takes two subanswers (fan_in_question(q, s1, s2)) and the round has " +
-                  std::to_string(subs.size()) + ": give it fan_in_question(q, std::span<const Subanswer<Q, A>>)");
+    detail::require_round_of_two(subs.size(), "the codec's fan_in_question", "fan_in_question(q, s1, s2)",
+                                 "fan_in_question(q, std::span<const Subanswer<Q, A>>)");
     return c.fan_in_question(q, subs[0], subs[1]);
   }
 }
@@ -366,9 +381,8 @@ template <class P, Sampler S>
   if constexpr (requires { { p.select(scores, rng) } -> std::same_as<selection>; }) {
     return p.select(scores, rng);
   } else {
-    if (scores.size() != 2)
-      throw error("aida: the recursion policy decides between two subquestions (select(s1, s2, rng)) and the round has " +
-                  std::to_string(scores.size()) + ": give it select(std::span<const double>, Sampler&)");
+    detail::require_round_of_two(scores.size(), "the recursion policy", "select(s1, s2, rng)",
+                                 "select(std::span<const double>, Sampler&)");
     return p.select(scores[0], scores[1], rng);
   }
 }

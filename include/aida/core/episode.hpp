@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <type_traits>
 #include <vector>
 
 #include "aida/core/move.hpp"
@@ -146,9 +147,14 @@ struct path_frame {
   double score = 0;             ///< Adv's score for the node's question, NaN if not known (amplify)
   std::optional<O> output;      ///< ML's output for the node's question, if known
   std::optional<O> sub_outputs[max_subquestions];  ///< ML's outputs for the current round's subquestions (amplify)
+  std::uint8_t sub_count = 0;   ///< how many of `sub_outputs` the current round uses (amplify)
   std::uint8_t step = 0;        ///< where the procedure is at this node (its own numbering)
   std::uint8_t next = 0;        ///< the subquestion of the current round to settle next (k: all done)
   producer split_by = producer::overseer;  ///< who made the split of the current round
+
+  /// A frame with the default values. (User-provided, so that a new slot is not first zeroed
+  /// whole: it holds an optional output per possible subquestion.)
+  path_frame() noexcept {}
 
   /// Back to the default values, releasing the outputs (cheaper than assigning a new frame).
   void reset() noexcept {
@@ -156,7 +162,8 @@ struct path_frame {
     model_splits = 0;
     score = 0;
     output.reset();
-    for (auto& o : sub_outputs) o.reset();
+    for (std::size_t i = 0; i < sub_count; ++i) sub_outputs[i].reset();
+    sub_count = 0;
     step = next = 0;
     split_by = producer::overseer;
   }
@@ -175,6 +182,10 @@ struct fan_in_round {
   double scores[max_subquestions] = {};         ///< the adversary's score of each subquestion
   bool recursed[max_subquestions] = {};         ///< whether each subquestion was recursed on
   std::array<std::size_t, max_subquestions> child = detail::filled(no_node);  ///< node index of each recursion, if any
+
+  /// An empty round. (User-provided, so that `rounds.emplace_back()` constructs only what the
+  /// members' initialisers say, rather than first zeroing every slot of every array.)
+  fan_in_round() noexcept {}
 
   /// The number of subquestions k.
   [[nodiscard]] std::size_t size() const noexcept { return questions.size(); }
@@ -196,6 +207,10 @@ struct tree_node {
   std::optional<A> answer;                    ///< the node's answer
   producer answered_by = producer::overseer;  ///< who produced the answer
   node_end end = node_end::fan_out_answer;    ///< how the node got its answer
+
+  /// A node with the default values. (User-provided, so that `nodes.emplace_back()` does not
+  /// first zero the whole node, its fan-out move's inline split included.)
+  tree_node() noexcept(std::is_nothrow_default_constructible_v<Q>) {}
 };
 
 /// Everything one episode produced. Nodes are stored flat in creation order (the root is

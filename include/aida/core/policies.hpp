@@ -126,8 +126,20 @@ struct gumbel_argmin {
   /// (the `RecursionPolicy` concept).
   template <Sampler S>
   selection select(std::span<const double> scores, S& rng) const {
-    const auto keys = detail::gumbel_keys(scores, temperature, rng);
-    return detail::lowest_m({keys.data(), keys.size()}, 1);
+    // detail::gumbel_keys and lowest_m with m = 1, without their copies: the post's policy runs
+    // at every round.
+    const std::size_t k = std::min(scores.size(), max_subquestions);
+    if (k == 0) return selection{};
+    double noise[max_subquestions] = {};
+    if (temperature > 0)
+      for (std::size_t i = 0; i < k; ++i) noise[i] = temperature * rng.gumbel();
+    std::size_t best = 0;
+    double best_key = scores[0] - noise[k - 1];
+    for (std::size_t i = 1; i < k; ++i)
+      if (const double key = scores[i] - noise[k - 1 - i]; key < best_key) best = i, best_key = key;
+    selection r;
+    r.recurse[best] = true;
+    return r;
   }
 };
 

@@ -103,6 +103,11 @@ class path_questions {
         return found;
       }
     }
+    if (s.size() == 2) {  // the common case, without the loop over the split
+      for (std::size_t a = n; a != no_node; a = nodes[a].parent)
+        if (s[0] == nodes[a].question || s[1] == nodes[a].question) return a;
+      return no_node;
+    }
     for (std::size_t a = n; a != no_node; a = nodes[a].parent)
       if (std::find(s.begin(), s.end(), nodes[a].question) != s.end()) return a;
     return no_node;

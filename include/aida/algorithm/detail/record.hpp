@@ -77,6 +77,9 @@ decltype(auto) call_fan_out(H& h, const Q& q, Ctx& ctx) {
   if constexpr (requires { h.fan_out(q, ctx); }) return h.fan_out(q, ctx);
   else return h.fan_out(q);
 }
+/// The context of `plain_fan_in`: none (no overseer member takes it).
+struct no_context {};
+
 /// H_fan_in with the round's subanswers `subs`: `h.fan_in(q, subs[, ctx])`, or for an
 /// overseer written for splits of two `h.fan_in(q, s1, s2[, ctx])` (`aida::error` for a round
 /// of another size; `amplify` checks a split's size before it gets here).
@@ -87,9 +90,8 @@ decltype(auto) call_fan_in(H& h, const Q& q, std::span<const Subanswer<Q, A>> su
   } else if constexpr (requires { h.fan_in(q, subs); }) {
     return h.fan_in(q, subs);
   } else {
-    if (subs.size() != 2)
-      throw error("aida: the overseer's fan_in takes two subanswers (fan_in(q, s1, s2)) and the round has " +
-                  std::to_string(subs.size()) + ": give it fan_in(q, std::span<const Subanswer<Q, A>>)");
+    require_round_of_two(subs.size(), "the overseer's fan_in", "fan_in(q, s1, s2)",
+                         "fan_in(q, std::span<const Subanswer<Q, A>>)");
     if constexpr (requires { h.fan_in(q, subs[0], subs[1], ctx); }) return h.fan_in(q, subs[0], subs[1], ctx);
     else return h.fan_in(q, subs[0], subs[1]);
   }
@@ -99,14 +101,8 @@ decltype(auto) call_fan_in(H& h, const Q& q, std::span<const Subanswer<Q, A>> su
 /// written for splits of two (`aida::error` for a round of another size).
 template <class H, class Q, class A>
 decltype(auto) plain_fan_in(H& h, const Q& q, std::span<const Subanswer<Q, A>> subs) {
-  if constexpr (requires { h.fan_in(q, subs); }) {
-    return h.fan_in(q, subs);
-  } else {
-    if (subs.size() != 2)
-      throw error("aida: the overseer's fan_in takes two subanswers (fan_in(q, s1, s2)) and the round has " +
-                  std::to_string(subs.size()) + ": give it fan_in(q, std::span<const Subanswer<Q, A>>)");
-    return h.fan_in(q, subs[0], subs[1]);
-  }
+  no_context none;
+  return call_fan_in(h, q, subs, none);
 }
 
 /// Whether overseer `H`, called with contexts of type `Ctx`, can fan in a round of `k`
