@@ -77,7 +77,8 @@ concept Checker = requires(K& k, const Q& q, const A& a, const Move<Q, A>& m) {
 
 /// A Checker built from an Overseer: a step is right when the overseer makes the same move.
 /// Moves are compared in the codec's canonical form (`encode`), so the order of a split's
-/// subquestions does not matter. The overseer and codec are held by reference.
+/// subquestions does not matter. The overseer is held by reference; the codec is copied (a
+/// codec is a small value, and `overseer_checker(h, task.codec())` must not keep a temporary).
 template <class H, Codec C>
 class overseer_checker {
  public:
@@ -86,8 +87,8 @@ class overseer_checker {
   using Q = question_type;                    ///< short for `question_type`
   using A = answer_type;                      ///< short for `answer_type`
 
-  /// Checks against `h`, comparing moves through `codec` (both held by reference).
-  overseer_checker(H& h, const C& codec) : h_(h), codec_(codec) {
+  /// Checks against `h` (held by reference), comparing moves through a copy of `codec`.
+  overseer_checker(H& h, C codec) : h_(h), codec_(std::move(codec)) {
     checks::overseer<H, Q, A>();
     static_assert(std::equality_comparable<A>,
                   "aida::overseer_checker compares moves by their encoding: the answer type needs ==");
@@ -112,7 +113,7 @@ class overseer_checker {
  private:
   bool same(const Move<Q, A>& x, const Move<Q, A>& y) const { return codec_.encode(x) == codec_.encode(y); }
   H& h_;
-  const C& codec_;
+  C codec_;
 };
 
 /// \cond

@@ -210,7 +210,7 @@ struct tree_node {
 
   /// A node with the default values. (User-provided, so that `nodes.emplace_back()` does not
   /// first zero the whole node, its fan-out move's inline split included.)
-  tree_node() noexcept(std::is_nothrow_default_constructible_v<Q>) {}
+  tree_node() noexcept(std::is_nothrow_default_constructible_v<Q>) : question() {}
 };
 
 /// Everything one episode produced. Nodes are stored flat in creation order (the root is
