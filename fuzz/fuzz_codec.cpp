@@ -5,14 +5,18 @@
 // - with a question q: the same for decode(q, ·) and encode(q, ·), and the full form
 //   encode(m) decodes to m with or without q;
 // - any move with nonempty subquestions, built from the input, encodes and decodes back;
-// - a fan-in question does not depend on the order of its subanswers.
+// - a fan-in question does not depend on the order of its subanswers;
+// - with a codec that decodes splits of up to aida::max_subquestions, the same for splits of
+//   three (x, y, x + y) and fan-in questions of three subanswers.
 //
-// Input: byte 0 chooses the codec (none, ':', ',' or '#' as context separator); the rest is
-// split at '\n' into q, a (a move string to decode), x, y (subquestions of a split move to
-// encode) and r, s (answers for the fan-in question).
+// Input: byte 0 chooses the codec (none, ':', ',' or '#' as context separator; splits of two,
+// or of up to aida::max_subquestions); the rest is split at '\n' into q, a (a move string to
+// decode), x, y (subquestions of a split move to encode) and r, s (answers for the fan-in
+// question).
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,12 +33,14 @@ using aida_fuzz::show;
 bool equivalent(const move& m, const move& n) {
   if (m.is_answer() != n.is_answer()) return false;
   if (m.is_answer()) return m.get_answer() == n.get_answer();
-  return m.get_split().same_pair(n.get_split());
+  return m.get_split().same_questions(n.get_split());
 }
 
 std::string describe(const move& m) {
   if (m.is_answer()) return "answer " + show(m.get_answer());
-  return "split " + show(m.get_split().first) + " / " + show(m.get_split().second);
+  std::string out = "split";
+  for (std::size_t i = 0; i < m.get_split().size(); ++i) out += (i == 0 ? " " : " / ") + show(m.get_split()[i]);
+  return out;
 }
 
 /// decode(encode(m)) is m, and encode(decode(encode(m))) is encode(m); with `q` if given.
@@ -59,9 +65,16 @@ void check_round_trip(const string_codec& codec, const std::string* q, const mov
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
-  static const string_codec codecs[] = {string_codec{}, string_codec::with_context(':'),
-                                        string_codec::with_context(','), string_codec::with_context('#')};
-  const string_codec& codec = codecs[data[0] % 4];
+  static const string_codec codecs[] = {
+      string_codec{},
+      string_codec::with_context(':'),
+      string_codec::with_context(','),
+      string_codec::with_context('#'),
+      string_codec{}.with_max_split(aida::max_subquestions),
+      string_codec::with_context(':').with_max_split(aida::max_subquestions),
+      string_codec::with_context(',').with_max_split(aida::max_subquestions),
+      string_codec::with_context('#').with_max_split(aida::max_subquestions)};
+  const string_codec& codec = codecs[data[0] % 8];
 
   std::vector<std::string> field(6);
   std::size_t k = 0;
@@ -92,11 +105,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const move split = move::split(field[2], field[3]);
     check_round_trip(codec, nullptr, split);
     check_round_trip(codec, &q, split);
+    if (codec.max_split() >= 3) {
+      const move three = move::split({field[2], field[3], field[2] + field[3]});
+      check_round_trip(codec, nullptr, three);
+      check_round_trip(codec, &q, three);
+    }
   }
 
   // A fan-in question is symmetric in its subanswers.
   const string_codec::subanswer_type s1{field[2], field[4]}, s2{field[3], field[5]};
   AIDA_FUZZ_CHECK(codec.fan_in_question(q, s1, s2) == codec.fan_in_question(q, s2, s1),
         "the fan-in question of " + show(q) + " depends on the order of its subanswers");
+  const string_codec::subanswer_type s3{field[2] + field[3], field[4] + field[5]};
+  const string_codec::subanswer_type order1[3] = {s1, s2, s3}, order2[3] = {s3, s1, s2};
+  AIDA_FUZZ_CHECK(codec.fan_in_question(q, std::span<const string_codec::subanswer_type>(order1)) ==
+                      codec.fan_in_question(q, std::span<const string_codec::subanswer_type>(order2)),
+        "the fan-in question of " + show(q) + " with three subanswers depends on their order");
   return 0;
 }

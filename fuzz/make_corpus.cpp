@@ -60,7 +60,7 @@ void codec_corpus(aida::sampler& rng) {
   const std::string wq = wildcard.generator(2).next(rng);
   const auto wm = wildcard.overseer().fan_out(wq);
   const auto& ws = wm.get_split();
-  put("codec", "context_wildcard", byte(1) + join({wq, wildcard.codec().encode(wq, wm), ws.first, ws.second, "3", "0"}));
+  put("codec", "context_wildcard", byte(1) + join({wq, wildcard.codec().encode(wq, wm), ws.first(), ws.second(), "3", "0"}));
   const aida::tasks::assignments_task assignments;
   const std::string aq = assignments.generator(3).next(rng);
   const auto am = assignments.overseer().fan_out(aq);
@@ -88,7 +88,7 @@ void task_corpus(const Task& task, int index, aida::sampler& rng) {
   // Arbitrary subanswers: the question's own subquestions with answers, and foreign ones.
   const auto m = task.overseer().fan_out(q_default);
   if (m.is_split())
-    put("tasks", name + "_subanswers", byte(index | 4) + join({q_default, m.get_split().first, "2", m.get_split().second, "10"}));
+    put("tasks", name + "_subanswers", byte(index | 4) + join({q_default, m.get_split().first(), "2", m.get_split().second(), "10"}));
   put("tasks", name + "_foreign", byte(index | 4) + join({q_default, q_max, "1", q_min, "0"}));
   put("tasks", name + "_malformed", byte(index) + q_default + "!");
 }
