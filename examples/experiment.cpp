@@ -47,6 +47,7 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -801,23 +802,81 @@ int experiment_difficulty() {
   return 4;  // permutation, k in 8..15: 95% at 819,200 labels, 9.9 CPU minutes
 }
 
+/// Any task's overseer H (erring at --overseer-error's rates) behind one type, with the
+/// faults it made. With `run_kit` below, training is compiled once for the four tasks rather than
+/// once for each (as one template per task the experiment took 4.5 minutes to compile at -O3);
+/// a virtual call per decision of H is nothing beside the models' work.
+class erased_overseer {
+ public:
+  using Q = std::string;
+  using A = std::string;
+  using move_type = aida::Move<Q, A>;
+
+  template <class H>
+  erased_overseer(H h, const aida::faulty_options& faults)
+      : self_(std::make_unique<held<aida::faulty_overseer<H>>>(aida::faulty_overseer<H>(std::move(h), faults))) {}
+
+  A answer(const Q& q) { return self_->answer(q); }
+  move_type fan_out(const Q& q) { return self_->fan_out(q); }
+  move_type fan_in(const Q& q, std::span<const aida::Subanswer<Q, A>> subs) { return self_->fan_in(q, subs); }
+  [[nodiscard]] bool well_formed(std::string_view q) const { return self_->well_formed(q); }
+  /// The errors injected so far.
+  [[nodiscard]] const aida::fault_counts& faults() const { return self_->faults(); }
+
+ private:
+  struct base {
+    virtual ~base() = default;
+    virtual A answer(const Q& q) = 0;
+    virtual move_type fan_out(const Q& q) = 0;
+    virtual move_type fan_in(const Q& q, std::span<const aida::Subanswer<Q, A>> subs) = 0;
+    [[nodiscard]] virtual bool well_formed(std::string_view q) const = 0;
+    [[nodiscard]] virtual const aida::fault_counts& faults() const = 0;
+  };
+  template <class F>
+  struct held final : base {
+    F h;
+    explicit held(F f) : h(std::move(f)) {}
+    A answer(const Q& q) override { return h.answer(q); }
+    move_type fan_out(const Q& q) override { return h.fan_out(q); }
+    move_type fan_in(const Q& q, std::span<const aida::Subanswer<Q, A>> subs) override { return h.fan_in(q, subs); }
+    [[nodiscard]] bool well_formed(std::string_view q) const override { return h.well_formed(q); }
+    [[nodiscard]] const aida::fault_counts& faults() const override { return h.faults(); }
+  };
+  std::unique_ptr<base> self_;
+};
+
+/// Any question source behind one type (see `erased_overseer`).
+struct erased_source {
+  std::function<std::string(aida::sampler&)> draw;
+  std::string next(aida::sampler& rng) { return draw(rng); }
+};
+
+/// What a run needs of its task, the same type for every task (see `erased_overseer`).
+struct run_kit {
+  std::function<erased_overseer(const aida::faulty_options&)> overseer;  // H, erring as the options say
+  aida::string_codec codec;
+  std::string charset;
+  std::function<aida::tasks::evaluator(std::vector<std::string>)> evaluator;  // labels, for supervised*
+};
+
 /// Trains one method at one seed on `task`. Everything a run touches is its own (models,
 /// sampler, copies of the source, overseer and evaluators), so runs may go in parallel and a
 /// run's result depends only on its method and seed.
-template <class Task, class Source, class Evaluator, class ML, class Adv>
-run_result run_with(const Task& task, Source source, const Evaluator& validation, const Evaluator& test,
-                    const method_spec& method, std::uint64_t seed, const settings& cfg, ML& ml, Adv& adv) {
+template <class ML, class Adv>
+run_result run_with(const run_kit& task, erased_source source, const aida::tasks::evaluator& validation,
+                    const aida::tasks::evaluator& test, const method_spec& method, std::uint64_t seed,
+                    const settings& cfg, ML& ml, Adv& adv) {
+  using Evaluator = aida::tasks::evaluator;
   // H, erring at --overseer-error's rate (aida::faulty_overseer, its own stream seeded from the
   // run's seed; at rate 0 the runs are bit for bit those without it). H′ wraps this H.
   aida::faulty_options faults;
   faults.p_wrong_answer = cfg.overseer_error;
   faults.p_wrong_split = cfg.overseer_error;
   faults.seed = seed + 2000;
-  using faulty_h = aida::faulty_overseer<decltype(task.overseer())>;
-  counting_overseer<faulty_h> overseer{faulty_h(task.overseer(), faults)};
+  counting_overseer<erased_overseer> overseer{task.overseer(faults)};
   const aida::fault_counts* shown_faults = cfg.overseer_error > 0 ? &overseer.h.faults() : nullptr;
-  counting_source<Source> questions{&source};
-  const auto codec = task.codec();
+  counting_source<erased_source> questions{&source};
+  const auto& codec = task.codec;
   aida::sampler rng(seed);
 
   run_result run{method.name, seed, {}, 0, 0, 0, {}};
@@ -920,27 +979,25 @@ run_result run_with(const Task& task, Source source, const Evaluator& validation
 }
 
 /// The GRU pair (`char_model`, `adversary_model`) of the reference backend.
-template <class Task>
-auto make_gru_pair(const Task& task, std::uint64_t seed, const settings& cfg) {
+auto make_gru_pair(const run_kit& task, std::uint64_t seed, const settings& cfg) {
   aida::nn::char_model_config mc;
-  mc.charset = task.charset();
+  mc.charset = task.charset;
   mc.hidden = cfg.hidden;
   mc.max_answer_length = 24;
   if (cfg.lr > 0) mc.learning_rate = static_cast<float>(cfg.lr);
   mc.seed = seed;
   aida::nn::char_model ml(mc);
   aida::nn::adversary_config ac;
-  ac.charset = task.charset();
+  ac.charset = task.charset;
   ac.model_output_size = ml.output_size();
   ac.seed = seed + 1000;
   return std::pair{std::move(ml), aida::nn::adversary_model(ac)};
 }
 
 /// The Transformer pair (`transformer_model`, `transformer_adversary`).
-template <class Task>
-auto make_transformer_pair(const Task& task, std::uint64_t seed, const settings& cfg) {
+auto make_transformer_pair(const run_kit& task, std::uint64_t seed, const settings& cfg) {
   aida::nn::transformer_config mc;
-  mc.charset = task.charset();
+  mc.charset = task.charset;
   mc.width = cfg.width;
   mc.heads = cfg.heads;
   mc.encoder_layers = cfg.layers;
@@ -951,16 +1008,16 @@ auto make_transformer_pair(const Task& task, std::uint64_t seed, const settings&
   mc.seed = seed;
   aida::nn::transformer_model ml(mc);
   aida::nn::transformer_adversary_config ac;
-  ac.charset = task.charset();
+  ac.charset = task.charset;
   ac.model_output_size = ml.output_size();
   ac.max_question_length = mc.max_question_length;
   ac.seed = seed + 1000;
   return std::pair{std::move(ml), aida::nn::transformer_adversary(ac)};
 }
 
-template <class Task, class Source, class Evaluator>
-run_result run_one(const Task& task, const Source& source, const Evaluator& validation, const Evaluator& test,
-                   const method_spec& method, std::uint64_t seed, const settings& cfg) {
+run_result run_one(const run_kit& task, const erased_source& source, const aida::tasks::evaluator& validation,
+                   const aida::tasks::evaluator& test, const method_spec& method, std::uint64_t seed,
+                   const settings& cfg) {
   if (model_for(cfg) == "transformer") {
     auto [ml, adv] = make_transformer_pair(task, seed, cfg);
     return run_with(task, source, validation, test, method, seed, cfg, ml, adv);
@@ -969,9 +1026,9 @@ run_result run_one(const Task& task, const Source& source, const Evaluator& vali
   return run_with(task, source, validation, test, method, seed, cfg, ml, adv);
 }
 
-template <class Task, class Source, class Evaluator>
-std::vector<run_result> run_jobs(const Task& task, const Source& source, const Evaluator& validation,
-                                 const Evaluator& test, const settings& cfg);
+std::vector<run_result> run_jobs(const run_kit& task, const erased_source& source,
+                                 const aida::tasks::evaluator& validation, const aida::tasks::evaluator& test,
+                                 const settings& cfg);
 
 /// Questions of several difficulties, each drawn with equal probability (a curriculum in
 /// which the easy questions never go away).
@@ -1014,13 +1071,21 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg) {
               << 100 * best_accuracy << "% on the test set\n";
   }
 
+  run_kit kit{[task](const aida::faulty_options& faults) { return erased_overseer(task.overseer(), faults); },
+              task.codec(), task.charset(),
+              [task](std::vector<std::string> questions) { return task.evaluator(std::move(questions)); }};
   if (!cfg.curriculum)
-    return run_jobs(task, aida::tasks::excluding_source(generator, std::move(held)), validation, test, cfg);
+    return run_jobs(kit, erased_source{[src = aida::tasks::excluding_source(generator, std::move(held))](aida::sampler& rng) mutable {
+                      return src.next(rng);
+                    }}, validation, test, cfg);
   mixed_source<std::remove_const_t<decltype(generator)>> mixed;
   for (int d = Task::min_difficulty; d <= difficulty; ++d) mixed.generators.push_back(task.generator(d));
   std::cout << "curriculum: training questions of difficulties " << Task::min_difficulty << " to " << difficulty
             << ", drawn uniformly\n";
-  return run_jobs(task, aida::tasks::excluding_source(std::move(mixed), std::move(held)), validation, test, cfg);
+  return run_jobs(kit, erased_source{[src = aida::tasks::excluding_source(std::move(mixed), std::move(held))](aida::sampler& rng) mutable {
+                    return src.next(rng);
+                  }}, validation,
+                  test, cfg);
 }
 
 /// What a finished run prints.
@@ -1043,9 +1108,9 @@ std::string describe(const run_result& run) {
   return o.str();
 }
 
-template <class Task, class Source, class Evaluator>
-std::vector<run_result> run_jobs(const Task& task, const Source& source, const Evaluator& validation,
-                                 const Evaluator& test, const settings& cfg) {
+std::vector<run_result> run_jobs(const run_kit& task, const erased_source& source,
+                                 const aida::tasks::evaluator& validation, const aida::tasks::evaluator& test,
+                                 const settings& cfg) {
   struct job {
     const method_spec* method;
     std::uint64_t seed;
