@@ -278,7 +278,7 @@ class amplifier {
       return ", and its fan_in takes two subanswers (fan_in(q, s1, s2)): give it fan_in(q, std::span<const Subanswer<Q, A>>)";
     if (!requires(const P& p, std::span<const double> x) { { p.select(x, std::declval<S&>()) }; })
       return ", and the recursion policy decides between two (select(s1, s2, rng)): give it select(std::span<const double>, S&)";
-    if (!requires(const C& c, const Q& q, std::span<const Subanswer<Q, A>> x) { c.fan_in_question(q, x); })
+    if (!codec_takes<C>(size))
       return ", and the codec's fan_in_question takes two subanswers: give it fan_in_question(q, std::span<const Subanswer<Q, A>>)";
     return nullptr;
   }

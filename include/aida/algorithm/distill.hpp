@@ -48,8 +48,7 @@ void distill_into(Out& out, const Question& question_argument, M& ml, V& adv, co
           const Split<Q>& s = m->get_split();
           // a split that repeats the question would never terminate; a codec written for
           // splits of two cannot ask a fan-in question of more
-          if (std::find(s.begin(), s.end(), question) != s.end() || s.size() < 2 ||
-              (s.size() != 2 && !requires(std::span<const Subanswer<Q, A>> x) { codec.fan_in_question(question, x); }))
+          if (std::find(s.begin(), s.end(), question) != s.end() || s.size() < 2 || !detail::codec_takes<C>(s.size()))
             m.reset();
         }
         if (!m) ++out.counts.fallbacks.malformed_moves;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "aida/algorithm/detail/path.hpp"
+#include "aida/algorithm/detail/record.hpp"
 #include "aida/algorithm/detail/rollback.hpp"
 #include "aida/core/concepts.hpp"
 #include "aida/core/error.hpp"
@@ -204,8 +205,7 @@ class unfolder {
     std::optional<Move<Q, A>> m = decode_move(codec_, t_.nodes[n].question, draw(o));
     if (m && m->is_split() &&
         (on_path_.repeated(m->get_split(), n, t_.nodes) != no_node || m->get_split().size() < 2 ||
-         (m->get_split().size() != 2 &&
-          !requires(std::span<const Subanswer<Q, A>> x) { codec_.fan_in_question(t_.nodes[n].question, x); })))
+         !codec_takes<C>(m->get_split().size())))
       m.reset();
     if (!m) ++t_.counts.fallbacks.malformed_moves;
     return m;

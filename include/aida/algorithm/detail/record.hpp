@@ -113,4 +113,14 @@ constexpr bool fan_in_takes(std::size_t k) noexcept {
          any_arity_fan_in<H, Q, A> || k == 2;
 }
 
+/// Whether codec C can write the fan-in question of a round of `k` subquestions: any k with
+/// `fan_in_question(q, subs)`, only 2 when written for splits of two.
+template <class C>
+constexpr bool codec_takes(std::size_t k) noexcept {
+  using Q = codec_question_t<C>;
+  using A = codec_answer_t<C>;
+  return requires(const C& c, const Q& q, std::span<const Subanswer<Q, A>> subs) { c.fan_in_question(q, subs); } ||
+         k == 2;
+}
+
 }  // namespace aida::detail
