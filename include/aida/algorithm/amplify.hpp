@@ -64,6 +64,18 @@ class amplifier {
   using A = typename Ep::answer_type;
   using O = typename Ep::output_type;
 
+  /// An overseer written for splits of two (`fan_in(q, s1, s2)`) only ever runs rounds of two:
+  /// `usable` turns away every other split before a round starts. The round's size is then a
+  /// constant, and the loops over it are the two statements they were before k-ary splits.
+  static constexpr bool pairs_only = !fan_in_takes<H, Q, A, overseer_context<S>>(3);
+
+  /// The number of subquestions of round `round`.
+  template <class Round>
+  static std::size_t size_of(const Round& round) noexcept {
+    if constexpr (pairs_only) return 2;
+    else return round.questions.size();
+  }
+
   /// Where a node's step is (`path_frame::step`).
   enum : std::uint8_t {
     next_round,    ///< its fan-out or last fan-in move is made: answer, or start a round
@@ -170,7 +182,7 @@ class amplifier {
 
     auto& round = ep_.rounds[r];
     round.questions = (last == no_node ? *node.fan_out : *ep_.rounds[last].move).get_split();
-    const std::size_t k_sub = round.questions.size();
+    const std::size_t k_sub = size_of(round);
     round.answers.resize(k_sub);
     // Step 3: O_i ← ML(SQ_i), S_i ← Adv(SQ_i, O_i).
     for (std::size_t i = 0; i < f.sub_count; ++i) f.sub_outputs[i].reset();
@@ -196,7 +208,7 @@ class amplifier {
     // References into the path and the rounds stay valid here until a child is opened.
     path_frame<O>& f = path_[k];
     auto& round = ep_.rounds[f.round];
-    const std::size_t k_sub = round.questions.size();
+    const std::size_t k_sub = size_of(round);
     while (f.next < k_sub) {
       const std::size_t i = f.next;
       const Q& sq = round.questions[i];

@@ -232,7 +232,8 @@ struct episode {
 
   /// Working storage of the procedures (the path from the root to the node being worked
   /// on, with ML's outputs and Adv's scores along it), kept here so that a reused episode
-  /// allocates nothing. Not part of the record; empty between calls.
+  /// allocates nothing. Not part of the record; between calls it holds only reset frames (no
+  /// outputs), which the next call reuses.
   std::vector<detail::path_frame<O>> scratch_path;
 
   /// Empties the record but keeps the capacity of its vectors.
@@ -244,7 +245,7 @@ struct episode {
     adversary_targets.clear();
     counts = {};
     losses = {};
-    scratch_path.clear();
+    // scratch_path keeps its frames: they are reset, and the next call reuses them.
   }
 
   /// Calls `f(round)` for each fan-in round of node `n`, in order.

@@ -21,12 +21,17 @@ namespace aida::detail {
 /// episode's `scratch_path`). A frame's slot outlives its node: popping resets it (ML's
 /// outputs are released) and the next push at that depth reuses it, so that walking a tree
 /// costs no allocation once the storage has grown to the tree's depth, and each push or pop
-/// is a few stores. `storage` holds no frames after the walk.
+/// is a few stores. Between walks `storage` holds only reset frames (no outputs), which the
+/// next walk reuses as they are: a reused episode does not construct its frames again (a frame
+/// holds an optional output per possible subquestion).
 template <class Frame>
 class frame_stack {
  public:
-  explicit frame_stack(std::vector<Frame>& storage) : slots_(storage) { slots_.clear(); }
-  ~frame_stack() { slots_.clear(); }
+  explicit frame_stack(std::vector<Frame>& storage) : slots_(storage) {}
+  /// Resets the frames still in use (after an exception), so that every slot is reset.
+  ~frame_stack() {
+    while (size_ > 0) slots_[--size_].reset();
+  }
   frame_stack(const frame_stack&) = delete;
   frame_stack& operator=(const frame_stack&) = delete;
 
