@@ -165,6 +165,7 @@ struct settings {
   std::string from;  // a curves.csv to report on instead of training
   bool verbose = false;  // print every evaluation as it happens
   bool curriculum = false;   // train on questions of every difficulty up to the held-out one
+  bool distill_adversary = true;  // the adversary trains on the distillation episodes' targets
   std::size_t labels = 8;    // supervised: fresh labels a step
   double overseer_error = 0;  // each of H's answers and splits is wrong with this probability
 };
@@ -479,6 +480,9 @@ std::optional<settings> parse(int argc, char** argv) {
   f.real("--tau", s.tau, {0, std::numeric_limits<double>::infinity(), true, false}, "T",
          "temperature of the Gumbel noise of the arg-min policy (default 0.3)");
   f.count("--distill", s.distill, 0, many, "N", "distillation episodes a step of post and its ablations (default 1)");
+  f.toggle("--distill-adversary", s.distill_adversary,
+           "0: the adversary does not train on the distillation episodes' targets\n"
+           "(aida::train_options::distill_adversary_targets; default 1, spec §3)");
   f.count("--candidates", s.candidates, 2, many, "K", "adversarial source: candidates per question (default 4)");
   f.count("--parts", s.parts, 2, aida::max_subquestions, "P",
           "sum: the overseer splits a list into up to P parts (default 2, halves;\nk-ary splits)");
@@ -921,6 +925,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
     opt.steps = cfg.max_steps;
     opt.episodes_per_step = cfg.episodes;
     opt.distill_episodes_per_step = method.distill;
+    opt.distill_adversary_targets = cfg.distill_adversary;
     opt.adversarial_candidates = method.adversarial_source ? cfg.candidates : 1;
     opt.adversarial_temperature = cfg.source_temperature;
     opt.eval_every = cfg.eval_every;
@@ -1574,6 +1579,7 @@ int main(int argc, char** argv) {
     std::cout << "; arg-min τ = " << cfg.tau;
     if (cfg.recurse > 1) std::cout << " (Gumbel-top-" << cfg.recurse << "; uniform: " << cfg.recurse << " of k)";
     if (cfg.parts != 2) std::cout << "; sum split into up to " << cfg.parts << " parts";
+    if (!cfg.distill_adversary) std::cout << "; the adversary does not train on distillation's targets";
     std::cout << "; adversarial source: " << cfg.candidates << " candidates, temperature "
               << cfg.source_temperature << "\n";
     if (cfg.overseer_error > 0)

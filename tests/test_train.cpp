@@ -72,8 +72,12 @@ struct growing_model {
 struct constant_adversary {
   double value = -1;
   std::size_t batches = 0;
+  std::vector<std::size_t> batch_sizes;
   double score(const S&, std::size_t) const { return value; }
-  double train_step(std::span<const aida::adversary_target<S, std::size_t>>) { return ++batches, 0.125; }
+  double train_step(std::span<const aida::adversary_target<S, std::size_t>> b) {
+    batch_sizes.push_back(b.size());
+    return ++batches, 0.125;
+  }
 };
 
 struct fixed_length_source {
@@ -254,6 +258,39 @@ TEST(Train, ReplayMakesSeveralUpdatesFromTheMemoryAndTheAdversaryOneOnFreshTarge
   // New targets are counted once: a full tree of 8 has 15 answers, 15 fan-outs, 7 fan-ins.
   EXPECT_EQ(st.targets, 3u * 37u);
   EXPECT_DOUBLE_EQ(st.model_loss, 0.25);
+}
+
+// distill_adversary_targets = false: the adversary's batch is the amplification episodes'
+// targets alone (those of a run without distillation: the full tree of this H does not depend
+// on the draws), while ML's batch still holds the distillation episode's targets.
+TEST(Train, WithoutDistillationAdversaryTargetsTheAdversaryTrainsOnAmplificationsOnly) {
+  struct result {
+    std::vector<std::size_t> ml, adv;
+  };
+  const auto run = [](std::size_t distill, bool adversary_targets) {
+    length_overseer h;
+    growing_model ml;
+    constant_adversary adv;
+    fixed_length_source src;
+    length_evaluator ev;
+    aida::train_options opt;
+    opt.steps = 3;
+    opt.episodes_per_step = 2;
+    opt.distill_episodes_per_step = distill;
+    opt.distill_adversary_targets = adversary_targets;
+    opt.iterate = false;
+    aida::sampler rng(aida_test::seed());
+    aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt);
+    return result{ml.batch_sizes, adv.batch_sizes};
+  };
+  const result none = run(0, true), with = run(1, true), without = run(1, false);
+  ASSERT_EQ(without.adv.size(), 3u);
+  EXPECT_EQ(without.adv, none.adv);  // the amplification episodes' targets only
+  EXPECT_EQ(without.ml, with.ml);    // ML trains on the distillation episode's targets either way
+  for (std::size_t s = 0; s < 3; ++s) {
+    EXPECT_GT(with.adv[s], without.adv[s]) << "step " << s + 1;
+    EXPECT_GT(with.ml[s], none.ml[s]) << "step " << s + 1;
+  }
 }
 
 // The replay memory keeps the most recent items and draws only those, each of them.

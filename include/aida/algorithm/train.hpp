@@ -115,6 +115,11 @@ struct train_options {
   std::size_t steps = 1000;                   ///< training steps
   std::size_t episodes_per_step = 8;          ///< amplification episodes per step
   std::size_t distill_episodes_per_step = 0;  ///< distillation episodes per step (spec §3)
+  /// Train the adversary on the distillation episodes' targets too (spec §3). Their losses
+  /// measure ML against its own composed answers, not against anything H said; false keeps
+  /// them out of the adversary's batch (ML still trains on the episodes' model targets), an
+  /// ablation of the spec's distillation.
+  bool distill_adversary_targets = true;
   std::size_t eval_every = 50;                ///< evaluate every N steps (and at the end)
   /// Amplify with the primed overseer H′ (spec §4) instead of H itself.
   bool iterate = true;
@@ -249,7 +254,8 @@ inline std::uint64_t shared_options_fingerprint(const train_options& o) {
   };
   for (std::uint64_t x : {std::uint64_t{o.steps}, std::uint64_t{o.episodes_per_step},
                           std::uint64_t{o.distill_episodes_per_step}, std::uint64_t{o.eval_every},
-                          std::uint64_t{o.iterate}, std::uint64_t{o.adversarial_candidates},
+                          std::uint64_t{o.iterate}, std::uint64_t{o.distill_adversary_targets},
+                          std::uint64_t{o.adversarial_candidates},
                           std::uint64_t{o.replay_capacity}, std::uint64_t{o.updates_per_step},
                           std::uint64_t{o.replay_batch}, std::bit_cast<std::uint64_t>(o.prime_noise),
                           std::bit_cast<std::uint64_t>(o.adversarial_temperature)})
@@ -483,7 +489,8 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
       ++(i < amplified ? delta.episodes : delta.distill_episodes);
       detail::accumulate(delta, ep.counts);
       model_batch.insert(model_batch.end(), ep.model_targets.begin(), ep.model_targets.end());
-      adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
+      if (i < amplified || options.distill_adversary_targets)
+        adversary_batch.insert(adversary_batch.end(), ep.adversary_targets.begin(), ep.adversary_targets.end());
     }
     delta.targets += model_batch.size();
   };
