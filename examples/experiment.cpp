@@ -1288,10 +1288,14 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
         << " (95% interval) | test accuracy at stop | H′ deferred | time per run |\n"
            "|---|---|---|---|---|---|---|\n";
   const std::string ratio_head = reference ? "× " + *reference + " to " + hi : "";
+  // The method column is as wide as the longest name (a cell such as threshold:Hp:adv:2, or a
+  // name given in a curves file), and 14 characters at least.
+  std::size_t name_width = 14;
+  for (const auto& m : methods) name_width = std::max(name_width, m.size() + 3);  // "supervised*" and a gap
   std::cout << "\ncalls to " << lo << " and " << hi << " are read on the test curve"
             << (from_file ? std::string() : "; runs stop at " + percent(cfg.stop_accuracy) + " validation accuracy or the budget")
             << "\n"
-            << std::left << std::setw(14) << "method" << std::setw(26) << "calls to " + lo << std::setw(26)
+            << pad("method", name_width) << std::left << std::setw(26) << "calls to " + lo << std::setw(26)
             << "calls to " + hi << std::setw(26) << ratio_head << std::setw(16) << "test at stop" << std::setw(12)
             << "deferred" << "time per run\n";
   aida::io::line_plot plot{"aida " + task + ": test accuracy against overseer calls", "overseer calls (labels for supervised)",
@@ -1343,7 +1347,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     if (sf.n > 1) acc << " ± " << sf.sd;
     std::ostringstream def;
     def << std::fixed << std::setprecision(0) << sd.mean;
-    std::cout << std::left << std::setw(14) << label << pad(show(s90, mine.size()), 26) << pad(show(s95, mine.size()), 26)
+    std::cout << pad(label, name_width) << pad(show(s90, mine.size()), 26) << pad(show(s95, mine.size()), 26)
               << pad(ratio_text, 26) << pad(acc.str(), 16) << pad(method == "supervised" ? "" : def.str(), 12)
               << std::fixed << std::setprecision(1) << ss.mean << " s\n";
     auto md = [&](const stats& s) {
