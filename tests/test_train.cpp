@@ -95,6 +95,20 @@ struct length_evaluator {
   }
 };
 
+/// The doubles above, together: a training run on strings of a's with the string codec.
+struct length_run {
+  length_overseer h;
+  growing_model ml;
+  constant_adversary adv;
+  fixed_length_source src;
+  length_evaluator ev;
+  aida::sampler rng{aida_test::seed()};
+  template <class P>
+  aida::train_state train(const P& policy, const aida::train_options& opt) {
+    return aida::train(src, h, ml, adv, aida::string_codec{}, policy, ev, rng, opt);
+  }
+};
+
 struct recorder {
   std::vector<std::string>* log;
   void on_begin(aida::train_state&) { log->push_back("begin"); }
@@ -268,20 +282,15 @@ TEST(Train, WithoutDistillationAdversaryTargetsTheAdversaryTrainsOnAmplification
     std::vector<std::size_t> ml, adv;
   };
   const auto run = [](std::size_t distill, bool adversary_targets) {
-    length_overseer h;
-    growing_model ml;
-    constant_adversary adv;
-    fixed_length_source src;
-    length_evaluator ev;
     aida::train_options opt;
     opt.steps = 3;
     opt.episodes_per_step = 2;
     opt.distill_episodes_per_step = distill;
     opt.distill_adversary_targets = adversary_targets;
     opt.iterate = false;
-    aida::sampler rng(aida_test::seed());
-    aida::train(src, h, ml, adv, aida::string_codec{}, aida::recurse_all{}, ev, rng, opt);
-    return result{ml.batch_sizes, adv.batch_sizes};
+    length_run r;
+    r.train(aida::recurse_all{}, opt);
+    return result{r.ml.batch_sizes, r.adv.batch_sizes};
   };
   const result none = run(0, true), with = run(1, true), without = run(1, false);
   ASSERT_EQ(without.adv.size(), 3u);
