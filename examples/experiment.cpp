@@ -855,6 +855,12 @@ struct erased_source {
   std::string next(aida::sampler& rng) { return draw(rng); }
 };
 
+/// `source` (a copy of its own) behind `erased_source`.
+template <class Src>
+erased_source erase_source(Src source) {
+  return {[source = std::move(source)](aida::sampler& rng) mutable { return source.next(rng); }};
+}
+
 /// What a run needs of its task, the same type for every task (see `erased_overseer`).
 struct run_kit {
   std::function<erased_overseer(const aida::faulty_options&)> overseer;  // H, erring as the options say
@@ -1080,16 +1086,13 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg) {
               task.codec(), task.charset(),
               [task](std::vector<std::string> questions) { return task.evaluator(std::move(questions)); }};
   if (!cfg.curriculum)
-    return run_jobs(kit, erased_source{[src = aida::tasks::excluding_source(generator, std::move(held))](aida::sampler& rng) mutable {
-                      return src.next(rng);
-                    }}, validation, test, cfg);
+    return run_jobs(kit, erase_source(aida::tasks::excluding_source(generator, std::move(held))), validation, test,
+                    cfg);
   mixed_source<std::remove_const_t<decltype(generator)>> mixed;
   for (int d = Task::min_difficulty; d <= difficulty; ++d) mixed.generators.push_back(task.generator(d));
   std::cout << "curriculum: training questions of difficulties " << Task::min_difficulty << " to " << difficulty
             << ", drawn uniformly\n";
-  return run_jobs(kit, erased_source{[src = aida::tasks::excluding_source(std::move(mixed), std::move(held))](aida::sampler& rng) mutable {
-                    return src.next(rng);
-                  }}, validation,
+  return run_jobs(kit, erase_source(aida::tasks::excluding_source(std::move(mixed), std::move(held))), validation,
                   test, cfg);
 }
 
