@@ -166,6 +166,7 @@ struct settings {
   bool verbose = false;  // print every evaluation as it happens
   bool curriculum = false;   // train on questions of every difficulty up to the held-out one
   bool distill_adversary = true;  // the adversary trains on the distillation episodes' targets
+  std::size_t distill_from = 0;   // the first step (from 0) that runs distillation episodes
   std::size_t labels = 8;    // supervised: fresh labels a step
   double overseer_error = 0;  // each of H's answers and splits is wrong with this probability
 };
@@ -483,6 +484,8 @@ std::optional<settings> parse(int argc, char** argv) {
   f.toggle("--distill-adversary", s.distill_adversary,
            "0: the adversary does not train on the distillation episodes' targets\n"
            "(aida::train_options::distill_adversary_targets; default 1, spec §3)");
+  f.count("--distill-from", s.distill_from, 0, any_count, "S",
+          "distillation episodes start at step S, counted from 0\n(aida::train_options::distill_from_step; default 0)");
   f.count("--candidates", s.candidates, 2, many, "K", "adversarial source: candidates per question (default 4)");
   f.count("--parts", s.parts, 2, aida::max_subquestions, "P",
           "sum: the overseer splits a list into up to P parts (default 2, halves;\nk-ary splits)");
@@ -768,7 +771,7 @@ struct counting_source {
 };
 
 /// Checks a run against what its cell says it uses; throws naming the broken expectation.
-void check_cell(const method_spec& m, const run_result& run, std::size_t candidates) {
+void check_cell(const method_spec& m, const run_result& run, std::size_t candidates, std::size_t distill_from) {
   const auto& c = run.counts;
   const std::string where = "experiment: " + m.name + " seed " + std::to_string(run.seed) + ": ";
   auto expect = [&](bool ok, const std::string& what) {
@@ -781,8 +784,10 @@ void check_cell(const method_spec& m, const run_result& run, std::size_t candida
   expect(c.overseer_seen == c.overseer.total(),
          std::to_string(c.overseer_seen) + " calls reached H but " + std::to_string(c.overseer.total()) + " were counted");
   if (!m.hprime) expect(c.deferred.total() == 0, "H deferred " + std::to_string(c.deferred.total()) + " decisions");
-  expect(c.distill_episodes == m.distill * run.steps,
-         std::to_string(c.distill_episodes) + " distillation episodes in " + std::to_string(run.steps) + " steps");
+  const std::size_t distilling = run.steps > distill_from ? run.steps - distill_from : 0;
+  expect(c.distill_episodes == m.distill * distilling,
+         std::to_string(c.distill_episodes) + " distillation episodes in " + std::to_string(distilling) +
+             " steps from step " + std::to_string(distill_from));
   const std::size_t per_episode = m.adversarial_source ? candidates : 1;
   expect(c.source_questions == per_episode * c.episodes + c.distill_episodes,
          "the source gave " + std::to_string(c.source_questions) + " questions for " + std::to_string(c.episodes) +
@@ -932,6 +937,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
     opt.episodes_per_step = cfg.episodes;
     opt.distill_episodes_per_step = method.distill;
     opt.distill_adversary_targets = cfg.distill_adversary;
+    opt.distill_from_step = cfg.distill_from;
     opt.adversarial_candidates = method.adversarial_source ? cfg.candidates : 1;
     opt.adversarial_temperature = cfg.source_temperature;
     opt.eval_every = cfg.eval_every;
@@ -985,7 +991,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
   run.counts.faulty = shown_faults != nullptr && method.policy != "supervised";
   run.counts.faults = overseer.h.faults();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  check_cell(method, run, cfg.candidates);
+  check_cell(method, run, cfg.candidates, cfg.distill_from);
   return run;
 }
 
@@ -1587,6 +1593,7 @@ int main(int argc, char** argv) {
     if (cfg.recurse > 1) std::cout << " (Gumbel-top-" << cfg.recurse << "; uniform: " << cfg.recurse << " of k)";
     if (cfg.parts != 2) std::cout << "; sum split into up to " << cfg.parts << " parts";
     if (!cfg.distill_adversary) std::cout << "; the adversary does not train on distillation's targets";
+    if (cfg.distill_from > 0) std::cout << "; distillation from step " << cfg.distill_from;
     std::cout << "; adversarial source: " << cfg.candidates << " candidates, temperature "
               << cfg.source_temperature << "\n";
     if (cfg.overseer_error > 0)

@@ -302,6 +302,34 @@ TEST(Train, WithoutDistillationAdversaryTargetsTheAdversaryTrainsOnAmplification
   }
 }
 
+// distill_from_step: the steps before it run no distillation episode (ML's batches are those
+// of a run without distillation); from it on, each step runs its distillation episodes.
+TEST(Train, DistillationStartsAtDistillFromStep) {
+  const auto run = [](std::size_t distill, std::size_t from) {
+    aida::train_options opt;
+    opt.steps = 4;
+    opt.episodes_per_step = 2;
+    opt.distill_episodes_per_step = distill;
+    opt.distill_from_step = from;
+    opt.iterate = false;
+    length_run r;
+    const aida::train_state st = r.train(aida::recurse_all{}, opt);
+    return std::pair{st.distill_episodes, r.ml.batch_sizes};
+  };
+  const auto [none_count, none] = run(0, 0);
+  const auto [late_count, late] = run(1, 2);
+  const auto [all_count, all] = run(1, 0);
+  EXPECT_EQ(none_count, 0u);
+  EXPECT_EQ(late_count, 2u);  // steps 2 and 3 (counted from 0)
+  EXPECT_EQ(all_count, 4u);
+  ASSERT_EQ(late.size(), 4u);
+  ASSERT_EQ(none.size(), 4u);
+  for (std::size_t s = 0; s < 2; ++s) EXPECT_EQ(late[s], none[s]) << "step " << s;
+  for (std::size_t s = 2; s < 4; ++s) EXPECT_GT(late[s], none[s]) << "step " << s;
+  // A start past the last step: no distillation at all.
+  EXPECT_EQ(run(1, 10).first, 0u);
+}
+
 // The replay memory keeps the most recent items and draws only those, each of them.
 TEST(ReplayMemory, KeepsTheMostRecentAndDrawsUniformlyFromThem) {
   aida::replay_memory<int> memory(3);

@@ -120,6 +120,11 @@ struct train_options {
   /// them out of the adversary's batch (ML still trains on the episodes' model targets), an
   /// ablation of the spec's distillation.
   bool distill_adversary_targets = true;
+  /// The first step (counted from 0) that runs the distillation episodes: before it a step
+  /// runs `episodes_per_step` amplification episodes only, and draws no question for
+  /// distillation. Distillation trains ML on its own fan-out and fan-in (spec §3), which
+  /// teaches it its own mistakes while those are poor; a later start waits for them.
+  std::size_t distill_from_step = 0;
   std::size_t eval_every = 50;                ///< evaluate every N steps (and at the end)
   /// Amplify with the primed overseer H′ (spec §4) instead of H itself.
   bool iterate = true;
@@ -255,6 +260,7 @@ inline std::uint64_t shared_options_fingerprint(const train_options& o) {
   for (std::uint64_t x : {std::uint64_t{o.steps}, std::uint64_t{o.episodes_per_step},
                           std::uint64_t{o.distill_episodes_per_step}, std::uint64_t{o.eval_every},
                           std::uint64_t{o.iterate}, std::uint64_t{o.distill_adversary_targets},
+                          std::uint64_t{o.distill_from_step},
                           std::uint64_t{o.adversarial_candidates},
                           std::uint64_t{o.replay_capacity}, std::uint64_t{o.updates_per_step},
                           std::uint64_t{o.replay_batch}, std::bit_cast<std::uint64_t>(o.prime_noise),
@@ -452,7 +458,7 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
   // stays the same on every rank) and builds the trees of its own episodes.
   const std::size_t amplified = options.episodes_per_step;
   auto run_episodes = [&] {
-    const std::size_t n = episodes.size();
+    const std::size_t n = state.step < options.distill_from_step ? amplified : episodes.size();
     streams.clear();
     step_questions.clear();
     for (std::size_t i = 0; i < n; ++i) streams.push_back(rng.split());
