@@ -3,14 +3,17 @@
 // Gumbel-top-m without replacement, coins, threshold, uniform choice of m), and amplify, H′,
 // distill, unfold and audit over k-ary trees of the `sum` task split into k parts.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <numeric>
 #include <optional>
 #include <set>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -44,6 +47,47 @@ TEST(BoundedVector, HoldsUpToItsBoundAndRefusesMoreLeavingItUnchanged) {
   EXPECT_THROW(moved.resize(4), aida::error);
   EXPECT_EQ(moved.size(), 1u);
   EXPECT_THROW((aida::bounded_vector<int, 2>{1, 2, 3}), aida::error);
+}
+
+// The three ways a bounded_vector copies (element by element; the slots in use; the whole
+// block) give the same copies: sizes, elements, and assignment over a longer or shorter one.
+template <class T>
+void expect_copies_like_a_vector(const std::vector<T>& values) {
+  aida::bounded_vector<T, 8> a, b;
+  for (std::size_t i = 0; i < 5; ++i) b.push_back(values[i % values.size()]);
+  a.push_back(values[1]);
+  a.push_back(values[0]);
+  const aida::bounded_vector<T, 8> copy = a;
+  ASSERT_EQ(copy.size(), 2u);
+  EXPECT_EQ(copy[0], values[1]);
+  EXPECT_EQ(copy[1], values[0]);
+  b = a;  // shorter over longer
+  EXPECT_EQ(b, a);
+  EXPECT_EQ(b.size(), 2u);
+  b.push_back(values[2]);
+  a = b;  // longer over shorter
+  EXPECT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[2], values[2]);
+  const auto& same = a;
+  a = same;  // onto itself
+  EXPECT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0], values[1]);
+}
+
+TEST(BoundedVector, CopiesTheSameWhateverItsStorage) {
+  using big = std::array<char, 64>;  // 8 slots of 64 bytes: past the block copy's 128
+  static_assert(aida::detail::storage_kind_of<std::string, 8>() == aida::detail::storage_kind::general);
+  static_assert(aida::detail::storage_kind_of<big, 8>() == aida::detail::storage_kind::trivial_loop);
+  static_assert(aida::detail::storage_kind_of<std::uint64_t, 8>() == aida::detail::storage_kind::trivial_block);
+  expect_copies_like_a_vector<std::string>({"a", "bb", "ccc"});
+  expect_copies_like_a_vector<big>({big{'x'}, big{'y', 'z'}, big{}});
+  expect_copies_like_a_vector<std::uint64_t>({7, 11, 13});
+  // A split of integer questions, and a move holding one, copy as plain bytes (no loop over
+  // the subquestions, no visit of the move's variant): what keeps splits of two as cheap as
+  // pairs were (benchmarks/README.md, "k-ary splits").
+  static_assert(std::is_trivially_copyable_v<aida::Split<std::uint64_t>>);
+  static_assert(std::is_trivially_copyable_v<aida::Move<std::uint64_t, std::uint64_t>>);
+  static_assert(!std::is_trivially_copyable_v<aida::Split<std::string>>);
 }
 
 TEST(Split, HoldsKQuestionsAndComparesThemAsAMultiset) {

@@ -39,11 +39,31 @@ namespace detail {
               " subquestions; define AIDA_MAX_SUBQUESTIONS to raise it)");
 }
 
+/// How `bounded_storage` copies: element by element (the general case), or for a trivially
+/// copyable T, assigning the slots in use (`trivial_loop`), or, when all N slots take at most
+/// `block_copy_bytes`, as a block of fixed size, every slot included (`trivial_block`).
+enum class storage_kind { general, trivial_loop, trivial_block };
+
+/// The largest storage (N slots of T) that is copied whole rather than element by element: a
+/// split of eight 8-byte questions (64 bytes) is copied in one or two vector moves, cheaper than
+/// a loop over its two elements in use.
+inline constexpr std::size_t block_copy_bytes = 128;
+
+template <class T, std::size_t N>
+constexpr storage_kind storage_kind_of() noexcept {
+  if constexpr (!(std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>))
+    return storage_kind::general;
+  else if constexpr (N * sizeof(T) <= block_copy_bytes)
+    return storage_kind::trivial_block;
+  else
+    return storage_kind::trivial_loop;
+}
+
 /// The storage of `bounded_vector`: N slots and the number in use. Only the elements in use are
-/// copied; for a trivially copyable T nothing is destroyed (a `bounded_vector` of such elements,
-/// a split of integer questions say, is trivially destructible) and the slots are assigned,
-/// not constructed.
-template <class T, std::size_t N, bool Trivial = std::is_trivially_copyable_v<T> && std::is_trivially_default_constructible_v<T>>
+/// copied (but see `storage_kind`); for a trivially copyable T nothing is destroyed (a
+/// `bounded_vector` of such elements, a split of integer questions say, is trivially
+/// destructible) and the slots are assigned, not constructed.
+template <class T, std::size_t N, storage_kind Kind = storage_kind_of<T, N>()>
 struct bounded_storage {
   alignas(T) std::byte bytes[N * sizeof(T)];
   std::size_t size = 0;
@@ -87,7 +107,7 @@ struct bounded_storage {
 };
 
 template <class T, std::size_t N>
-struct bounded_storage<T, N, true> {
+struct bounded_storage<T, N, storage_kind::trivial_loop> {
   alignas(T) std::byte bytes[N * sizeof(T)];
   std::size_t size = 0;
 
@@ -109,13 +129,30 @@ struct bounded_storage<T, N, true> {
   ~bounded_storage() = default;
 };
 
+template <class T, std::size_t N>
+struct bounded_storage<T, N, storage_kind::trivial_block> {
+  alignas(T) std::byte bytes[N * sizeof(T)];
+  std::size_t size = 0;
+
+  T* data() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
+  const T* data() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
+  void destroy_all() noexcept { size = 0; }
+
+  // Trivially copyable: a copy is a block move of the whole storage, the slots not in use
+  // included (raw bytes, which may be copied whatever they hold). So a split of integer
+  // questions, and a move holding one, is trivially copyable too, and copies without a loop
+  // or a visit of the move's variant.
+  bounded_storage() noexcept {}
+};
+
 }  // namespace detail
 
 /// A sequence of at most N elements of T in inline storage: no allocation of its own (the
 /// elements may allocate theirs). Only the elements that exist are constructed, copied and
 /// destroyed, so a `bounded_vector<std::string, 8>` holding two strings costs what two strings
-/// cost; for a trivially copyable T it is trivially destructible. Growing past N throws
-/// `aida::error` and leaves the vector unchanged.
+/// cost; for a trivially copyable T it is trivially destructible, and when its N slots take at
+/// most 128 bytes (`detail::block_copy_bytes`: eight integer questions) trivially copyable as
+/// well, copied as one block. Growing past N throws `aida::error` and leaves the vector unchanged.
 template <class T, std::size_t N>
 class bounded_vector {
  public:
