@@ -143,7 +143,7 @@ class amplifier {
     overseer_context<S> ctx{rng_, ep_.counts};
     Move<Q, A> m = call_fan_out(h_, question, ctx);
     tally_of(ctx).fan_out += 1;
-    node.fan_out = m;
+    node.fan_out.emplace(m);  // a new node: no move yet
     node.fan_out_by = ctx.by;
     // A repeating split is checked before it is recorded: a model move through H′ that
     // repeats must not become a training target.
@@ -237,7 +237,7 @@ class amplifier {
     const std::span<const Subanswer<Q, A>> sub_span(subs.data(), subs.size());
     Move<Q, A> m = call_fan_in(h_, question, sub_span, ctx);
     tally_of(ctx).fan_in += 1;
-    round.move = m;
+    round.move.emplace(m);  // a new round: no move yet
     round.move_by = ctx.by;
     f.step = next_round;
     if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);
@@ -267,7 +267,8 @@ class amplifier {
       ++ep_.counts.fallbacks.malformed_moves;
       return false;
     }
-    const std::size_t repeated = on_path_.repeated(m.get_split(), n, ep_.nodes);
+    // With pairs_only, arity_problem has turned away every split but one of two.
+    const std::size_t repeated = on_path_.template repeated<pairs_only>(m.get_split(), n, ep_.nodes);
     if (repeated == no_node) return true;
     if (by == producer::overseer && !model_split_between(repeated, k)) {
       const Q& q = ep_.nodes[n].question;

@@ -95,8 +95,8 @@ class path_questions {
   }
 
   /// The nearest node from n (the deepest on the path) up to the root whose question is one
-  /// of the split's, or `no_node`.
-  template <class Node>
+  /// of the split's, or `no_node`. `Pairs`: the caller knows the split has two questions.
+  template <bool Pairs = false, class Node>
   [[nodiscard]] std::size_t repeated(const Split<Q>& s, std::size_t n, const std::vector<Node>& nodes) const {
     if constexpr (hashable_question<Q>) {
       if (indexed_) {
@@ -108,7 +108,7 @@ class path_questions {
         return found;
       }
     }
-    if (s.size() == 2) {  // the common case, without the loop over the split
+    if (Pairs || s.size() == 2) {  // the common case, without the loop over the split
       for (std::size_t a = n; a != no_node; a = nodes[a].parent)
         if (s[0] == nodes[a].question || s[1] == nodes[a].question) return a;
       return no_node;
