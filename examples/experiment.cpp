@@ -874,6 +874,33 @@ struct run_kit {
   std::function<aida::tasks::evaluator(std::vector<std::string>)> evaluator;  // labels, for supervised*
 };
 
+/// A recursion policy behind one of two types: one that asks for the adversary's scores
+/// (`uses_scores`, as `gumbel_argmin` does) and one that does not (`uniform_one`,
+/// `recurse_all`). So training is compiled twice per model pair, not once per policy (six), and
+/// again for MPI. The policy draws what it drew before: results are bit for bit the same.
+template <bool Scores>
+struct erased_policy {
+  static constexpr bool uses_scores = Scores;
+  std::function<aida::selection(std::span<const double>, aida::sampler&, std::size_t)> choose;
+  std::size_t step = 0;  // the training step, set by aida::train (gumbel_threshold's α schedule)
+  aida::selection select(std::span<const double> scores, aida::sampler& rng) const { return choose(scores, rng, step); }
+};
+
+template <class P>
+auto erase_policy(P policy) {
+  erased_policy<aida::detail::policy_uses_scores<P>()> e;
+  e.choose = [policy](std::span<const double> scores, aida::sampler& rng, std::size_t step) {
+    if constexpr (requires(P& p) { p.step = step; }) {
+      P at_step = policy;  // a copy: the episodes of a step may choose on several threads
+      at_step.step = step;
+      return at_step.select(scores, rng);
+    } else {
+      return policy.select(scores, rng);
+    }
+  };
+  return e;
+}
+
 /// Trains one method at one seed on `task`. Everything a run touches is its own (models,
 /// sampler, copies of the source, overseer and evaluators), so runs may go in parallel and a
 /// run's result depends only on its method and seed.
@@ -967,18 +994,18 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
     };
     aida::train_state st;
     if (method.policy == "argmin" && cfg.recurse > 1)
-      st = train(aida::gumbel_top_m{cfg.recurse, cfg.tau});
+      st = train(erase_policy(aida::gumbel_top_m{cfg.recurse, cfg.tau}));
     else if (method.policy == "argmin")
-      st = train(aida::gumbel_argmin{cfg.tau});
+      st = train(erase_policy(aida::gumbel_argmin{cfg.tau}));
     else if (method.policy == "threshold")
-      st = train(aida::gumbel_threshold<aida::linear_schedule>{
-          {cfg.alpha, cfg.alpha_end.value_or(cfg.alpha), cfg.alpha_steps}, 0.1});
+      st = train(erase_policy(aida::gumbel_threshold<aida::linear_schedule>{
+          {cfg.alpha, cfg.alpha_end.value_or(cfg.alpha), cfg.alpha_steps}, 0.1}));
     else if (method.policy == "uniform" && cfg.recurse > 1)
-      st = train(aida::uniform_m{cfg.recurse});
+      st = train(erase_policy(aida::uniform_m{cfg.recurse}));
     else if (method.policy == "uniform")
-      st = train(aida::uniform_one{});
+      st = train(erase_policy(aida::uniform_one{}));
     else
-      st = train(aida::recurse_all{});
+      st = train(erase_policy(aida::recurse_all{}));
     run.steps = st.step;
     run.calls = st.overseer.total();
     run.counts.episodes = st.episodes;
