@@ -277,17 +277,24 @@ TEST(Train, ReplayMakesSeveralUpdatesFromTheMemoryAndTheAdversaryOneOnFreshTarge
 // distill_adversary_targets = false: the adversary's batch is the amplification episodes'
 // targets alone (those of a run without distillation: the full tree of this H does not depend
 // on the draws), while ML's batch still holds the distillation episode's targets.
+// Options of a short run with H (not H′), two amplification episodes a step and `distill`
+// distillation episodes.
+aida::train_options distilling(std::size_t steps, std::size_t distill) {
+  aida::train_options opt;
+  opt.steps = steps;
+  opt.episodes_per_step = 2;
+  opt.distill_episodes_per_step = distill;
+  opt.iterate = false;
+  return opt;
+}
+
 TEST(Train, WithoutDistillationAdversaryTargetsTheAdversaryTrainsOnAmplificationsOnly) {
   struct result {
     std::vector<std::size_t> ml, adv;
   };
   const auto run = [](std::size_t distill, bool adversary_targets) {
-    aida::train_options opt;
-    opt.steps = 3;
-    opt.episodes_per_step = 2;
-    opt.distill_episodes_per_step = distill;
+    aida::train_options opt = distilling(3, distill);
     opt.distill_adversary_targets = adversary_targets;
-    opt.iterate = false;
     length_run r;
     r.train(aida::recurse_all{}, opt);
     return result{r.ml.batch_sizes, r.adv.batch_sizes};
@@ -306,12 +313,8 @@ TEST(Train, WithoutDistillationAdversaryTargetsTheAdversaryTrainsOnAmplification
 // of a run without distillation); from it on, each step runs its distillation episodes.
 TEST(Train, DistillationStartsAtDistillFromStep) {
   const auto run = [](std::size_t distill, std::size_t from) {
-    aida::train_options opt;
-    opt.steps = 4;
-    opt.episodes_per_step = 2;
-    opt.distill_episodes_per_step = distill;
+    aida::train_options opt = distilling(4, distill);
     opt.distill_from_step = from;
-    opt.iterate = false;
     length_run r;
     const aida::train_state st = r.train(aida::recurse_all{}, opt);
     return std::pair{st.distill_episodes, r.ml.batch_sizes};

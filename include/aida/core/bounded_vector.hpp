@@ -106,43 +106,41 @@ struct bounded_storage {
   }
 };
 
+/// The slots of a trivially copyable T and the number in use: nothing to construct or destroy.
 template <class T, std::size_t N>
-struct bounded_storage<T, N, storage_kind::trivial_loop> {
+struct trivial_slots {
   alignas(T) std::byte bytes[N * sizeof(T)];
   std::size_t size = 0;
 
   T* data() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
   const T* data() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
   void destroy_all() noexcept { size = 0; }
+  trivial_slots() noexcept {}  // the slots are left as they are
+};
 
-  // A copy copies the elements in use, not the N slots (two of eight, for a split of two);
-  // nothing to destroy.
-  bounded_storage() noexcept {}
-  bounded_storage(const bounded_storage& other) noexcept : size(other.size) {
-    for (std::size_t i = 0; i < size; ++i) data()[i] = other.data()[i];
-  }
+// Trivially copyable: a copy is a block move of the whole storage, the slots not in use
+// included (raw bytes, which may be copied whatever they hold). So a split of integer questions,
+// and a move holding one, is trivially copyable too, and copies without a loop or a visit of the
+// move's variant.
+template <class T, std::size_t N>
+struct bounded_storage<T, N, storage_kind::trivial_block> : trivial_slots<T, N> {};
+
+// A copy copies the elements in use, not the N slots (two of eight, for a split of two).
+template <class T, std::size_t N>
+struct bounded_storage<T, N, storage_kind::trivial_loop> : trivial_slots<T, N> {
+  bounded_storage() noexcept = default;
+  bounded_storage(const bounded_storage& other) noexcept { assign(other); }
   bounded_storage& operator=(const bounded_storage& other) noexcept {
-    size = other.size;
-    for (std::size_t i = 0; i < size; ++i) data()[i] = other.data()[i];
+    assign(other);
     return *this;
   }
   ~bounded_storage() = default;
-};
 
-template <class T, std::size_t N>
-struct bounded_storage<T, N, storage_kind::trivial_block> {
-  alignas(T) std::byte bytes[N * sizeof(T)];
-  std::size_t size = 0;
-
-  T* data() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
-  const T* data() const noexcept { return std::launder(reinterpret_cast<const T*>(bytes)); }
-  void destroy_all() noexcept { size = 0; }
-
-  // Trivially copyable: a copy is a block move of the whole storage, the slots not in use
-  // included (raw bytes, which may be copied whatever they hold). So a split of integer
-  // questions, and a move holding one, is trivially copyable too, and copies without a loop
-  // or a visit of the move's variant.
-  bounded_storage() noexcept {}
+ private:
+  void assign(const bounded_storage& other) noexcept {
+    this->size = other.size;
+    for (std::size_t i = 0; i < this->size; ++i) this->data()[i] = other.data()[i];
+  }
 };
 
 }  // namespace detail
