@@ -1,5 +1,6 @@
 // Recursion policies (spec §2 step 4, §5) and schedules: each selects what it should;
 // Gumbel-max choice frequencies match softmax(−S/τ) (chi-square, fixed seed, stated bound).
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <utility>
@@ -208,6 +209,34 @@ TEST(RecurseAllAndNone, SelectBothOrNeitherAndDrawNothing) {
   EXPECT_EQ(rng, before);
   static_assert(!aida::recurse_all::uses_scores && !aida::recurse_none::uses_scores &&
                 !aida::uniform_one::uses_scores);
+}
+
+// Policies build their selections in whole words (detail::selection_words, against a stall of
+// the processor); the selection must be the one that setting the flags one by one gives, for
+// every subset of the subquestions, with the words turned into the selection at once or flag
+// by flag.
+TEST(SelectionWords, GiveTheSelectionOfTheFlagsSet) {
+  constexpr std::size_t k = aida::max_subquestions < 10 ? aida::max_subquestions : 10;
+  for (std::size_t mask = 0; mask < (std::size_t{1} << k); ++mask) {
+    selection expected;
+    aida::detail::selection_words<true> whole;
+    aida::detail::selection_words<false> flags;
+    for (std::size_t i = 0; i < k; ++i) {
+      const bool on = ((mask >> i) & 1) != 0;
+      expected.recurse[i] = on;
+      whole.set(i, on);
+      flags.set(i, on);
+      ASSERT_EQ(whole.test(i), on) << "mask " << mask << ", flag " << i;
+    }
+    ASSERT_EQ(whole.get(), expected) << "mask " << mask;
+    ASSERT_EQ(flags.get(), expected) << "mask " << mask;
+    ASSERT_EQ(expected.count(), std::popcount(mask)) << "mask " << mask;
+  }
+  // Setting a flag to false leaves one already set.
+  aida::detail::selection_words<> w;
+  w.set(1);
+  w.set(1, false);
+  EXPECT_TRUE(w.get().recurse[1]);
 }
 
 }  // namespace

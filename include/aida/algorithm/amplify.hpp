@@ -34,6 +34,23 @@ constexpr bool policy_uses_scores() {
   else return true;
 }
 
+/// Converts to a T made from what `f()` returns, by calling it: `opt.emplace(from_call<T>(f))`
+/// constructs the result in the optional's own storage, with no copy when `f` returns a T. A
+/// move that the overseer has just written a field at a time and that is then copied as a
+/// block is read back before the processor can forward it from its stores (a stall that cost
+/// splits of two a tenth of an episode, benchmarks/README.md).
+template <class T, class F>
+struct call_result {
+  F f;  ///< the call
+  operator T() { return f(); }  // NOLINT(google-explicit-constructor): the point of the type
+};
+
+/// `call_result<T, F>{f}`.
+template <class T, class F>
+call_result<T, F> from_call(F f) {
+  return {std::move(f)};
+}
+
 /// Predicts ML's outputs for the k subquestions of a round into `outputs[0..k)`, batched when
 /// the model offers `predict_batch` (an optional member of the Model concept).
 template <class M, class Q, class O>
@@ -141,9 +158,9 @@ class amplifier {
     tree_node<Q, A>& node = ep_.nodes[n];  // valid here: nothing is pushed on the nodes
     const Q& question = node.question;
     overseer_context<S> ctx{rng_, ep_.counts};
-    Move<Q, A> m = call_fan_out(h_, question, ctx);
+    node.fan_out.emplace(from_call<Move<Q, A>>([&] { return call_fan_out(h_, question, ctx); }));  // a new node: no move yet
+    const Move<Q, A>& m = *node.fan_out;
     tally_of(ctx).fan_out += 1;
-    node.fan_out.emplace(m);  // a new node: no move yet
     node.fan_out_by = ctx.by;
     // A repeating split is checked before it is recorded: a model move through H′ that
     // repeats must not become a training target.
@@ -235,9 +252,9 @@ class amplifier {
       ctx.subanswer_by[i] = round.answered_by[i];
     }
     const std::span<const Subanswer<Q, A>> sub_span(subs.data(), subs.size());
-    Move<Q, A> m = call_fan_in(h_, question, sub_span, ctx);
+    round.move.emplace(from_call<Move<Q, A>>([&] { return call_fan_in(h_, question, sub_span, ctx); }));  // a new round: no move yet
+    const Move<Q, A>& m = *round.move;
     tally_of(ctx).fan_in += 1;
-    round.move.emplace(m);  // a new round: no move yet
     round.move_by = ctx.by;
     f.step = next_round;
     if (!usable(m, ctx.by, k)) return model_fallback(k, node_end::malformed_move);

@@ -7,8 +7,11 @@
 /// its entry with `static_assert`s that name the missing member (see `static_checks.hpp`).
 
 #include <array>
+#include <bit>
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -350,6 +353,51 @@ struct selection {
   /// Member-wise equality.
   friend bool operator==(const selection&, const selection&) = default;
 };
+
+namespace detail {
+
+/// Builds a `selection` in whole 64-bit words, one byte per flag, and turns them into the
+/// selection at once. A policy that sets a flag of its result with a one-byte store and
+/// returns the selection in a register makes the return's 8-byte load wait for the store to
+/// reach the cache (a failed store-to-load forward, about a dozen cycles each round; it made
+/// `gumbel_argmin` rounds 20% slower on an AVX-512 build, benchmarks/README.md). Where the
+/// words do not cover the selection exactly (a `max_subquestions` not a multiple of 8, or a
+/// big-endian machine), the flags are set one by one; `Whole` = false asks for that anyway.
+template <bool Whole = true>
+class selection_words {
+  // One byte per flag, in words as wide as the selection where one word can be (2, 4 or 8
+  // flags), else in 64-bit words.
+  using word = std::conditional_t<max_subquestions == 2, std::uint16_t,
+                                  std::conditional_t<max_subquestions == 4, std::uint32_t, std::uint64_t>>;
+  static constexpr std::size_t per_word = sizeof(word);
+
+ public:
+  /// Sets the flag of subquestion i when `on` (i < max_subquestions); a flag once set stays set.
+  void set(std::size_t i, bool on = true) noexcept {
+    words_[i / per_word] |= static_cast<word>(static_cast<word>(on) << (8 * (i % per_word)));
+  }
+  /// Whether the flag of subquestion i is set.
+  [[nodiscard]] bool test(std::size_t i) const noexcept {
+    return ((words_[i / per_word] >> (8 * (i % per_word))) & 1) != 0;
+  }
+  /// The selection with the flags set so far.
+  [[nodiscard]] selection get() const noexcept {
+    selection r;
+    if constexpr (whole) {
+      std::memcpy(r.recurse, words_.data(), sizeof r.recurse);  // a move between registers once inlined
+    } else {
+      for (std::size_t i = 0; i < max_subquestions; ++i) r.recurse[i] = test(i);
+    }
+    return r;
+  }
+
+ private:
+  std::array<word, (max_subquestions + per_word - 1) / per_word> words_{};
+  static constexpr bool whole = Whole && sizeof(selection::recurse) == sizeof(words_) &&
+                                std::endian::native == std::endian::little && std::bit_cast<bool>(std::uint8_t{1});
+};
+
+}  // namespace detail
 
 /// \concept RecursionPolicy
 /// Decides, from the adversary's scores of a round's k subquestions and the sampler, which

@@ -91,7 +91,9 @@ class Move {
   static Move answer(A a) { return Move(std::in_place_index<0>, std::move(a)); }
   /// The move that asks the two subquestions `a` and `b`.
   static Move split(Q a, Q b) {
-    return Move(std::in_place_index<1>, Split<Q>{std::move(a), std::move(b)});
+    // Built in place: a split built first and then copied in would be stored a question at a
+    // time and loaded back as one block, which the processor cannot forward from its stores.
+    return Move(std::in_place_index<1>, std::move(a), std::move(b));
   }
   /// The move that asks the subquestions of `s`.
   static Move split(Split<Q> s) { return Move(std::in_place_index<1>, std::move(s)); }
@@ -112,8 +114,8 @@ class Move {
   friend bool operator==(const Move&, const Move&) = default;
 
  private:
-  template <std::size_t I, class T>
-  Move(std::in_place_index_t<I> tag, T&& t) : v_(tag, std::forward<T>(t)) {}
+  template <std::size_t I, class... T>
+  Move(std::in_place_index_t<I> tag, T&&... t) : v_(tag, std::forward<T>(t)...) {}
   std::variant<A, Split<Q>> v_;
 };
 

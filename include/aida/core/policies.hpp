@@ -72,15 +72,15 @@ namespace detail {
 /// The selection of the `m` entries of `keys` with the lowest values (ties: the earlier
 /// entry), all of them when m ≥ keys.size().
 inline selection lowest_m(std::span<const double> keys, std::size_t m) {
-  selection r;
+  selection_words<> r;
   const std::size_t k = std::min(keys.size(), max_subquestions);
   for (std::size_t j = 0; j < m && j < k; ++j) {
     std::size_t best = k;
     for (std::size_t i = 0; i < k; ++i)
-      if (!r.recurse[i] && (best == k || keys[i] < keys[best])) best = i;
-    r.recurse[best] = true;
+      if (!r.test(i) && (best == k || keys[i] < keys[best])) best = i;
+    r.set(best);
   }
-  return r;
+  return r.get();
 }
 
 /// The keys of a Gumbel arg-min: `S_i − τ·ε_i`, k standard Gumbel draws (none at τ = 0). With
@@ -105,9 +105,9 @@ bounded_vector<double, max_subquestions> gumbel_keys(std::span<const double> sco
 
 /// The selection of every one of the first k subquestions.
 inline selection first_k(std::size_t k) noexcept {
-  selection r;
-  for (std::size_t i = 0; i < k && i < max_subquestions; ++i) r.recurse[i] = true;
-  return r;
+  selection_words<> r;
+  for (std::size_t i = 0; i < k && i < max_subquestions; ++i) r.set(i);
+  return r.get();
 }
 
 }  // namespace detail
@@ -137,9 +137,9 @@ struct gumbel_argmin {
     double best_key = scores[0] - noise[k - 1];
     for (std::size_t i = 1; i < k; ++i)
       if (const double key = scores[i] - noise[k - 1 - i]; key < best_key) best = i, best_key = key;
-    selection r;
-    r.recurse[best] = true;
-    return r;
+    detail::selection_words<> r;
+    r.set(best);
+    return r.get();
   }
 };
 
@@ -179,10 +179,10 @@ struct bernoulli_coins {
   /// (the `RecursionPolicy` concept): one uniform draw per subquestion, in order.
   template <Sampler S>
   selection select(std::span<const double> scores, S& rng) const {
-    selection r;
+    detail::selection_words<> r;
     for (std::size_t i = 0; i < scores.size() && i < max_subquestions; ++i)
-      r.recurse[i] = rng.uniform() < std::clamp(static_cast<double>(f(scores[i])), 0.0, 1.0);
-    return r;
+      r.set(i, rng.uniform() < std::clamp(static_cast<double>(f(scores[i])), 0.0, 1.0));
+    return r.get();
   }
 };
 /// \cond
@@ -207,16 +207,16 @@ struct gumbel_threshold {
   template <Sampler S>
   selection select(std::span<const double> scores, S& rng) const {
     const double a = threshold();
-    selection r;
+    detail::selection_words<> r;
     for (std::size_t i = 0; i < scores.size() && i < max_subquestions; ++i) {
       double lhs = scores[i], rhs = a;
       if (temperature > 0) {
         lhs += temperature * rng.gumbel();
         rhs += temperature * rng.gumbel();
       }
-      r.recurse[i] = lhs < rhs;
+      r.set(i, lhs < rhs);
     }
-    return r;
+    return r.get();
   }
 };
 /// \cond
@@ -233,9 +233,9 @@ struct uniform_one {
   /// but for their number k.
   template <Sampler S>
   selection select(std::span<const double> scores, S& rng) const {
-    selection r;
-    r.recurse[draw_below(rng, scores.size())] = true;  // k = 2: the top bit of one next(), as it always was
-    return r;
+    detail::selection_words<> r;
+    r.set(static_cast<std::size_t>(draw_below(rng, scores.size())));  // k = 2: the top bit of one next(), as it always was
+    return r.get();
   }
 };
 
@@ -252,13 +252,13 @@ struct uniform_m {
     if (m >= k) return detail::first_k(k);
     std::size_t order[max_subquestions];
     for (std::size_t i = 0; i < k; ++i) order[i] = i;
-    selection r;
+    detail::selection_words<> r;
     for (std::size_t j = 0; j < m; ++j) {
       const std::size_t pick = j + static_cast<std::size_t>(draw_below(rng, k - j));
       std::swap(order[j], order[pick]);
-      r.recurse[order[j]] = true;
+      r.set(order[j]);
     }
-    return r;
+    return r.get();
   }
 };
 
