@@ -167,6 +167,7 @@ struct settings {
   bool curriculum = false;   // train on questions of every difficulty up to the held-out one
   bool distill_adversary = true;  // the adversary trains on the distillation episodes' targets
   std::size_t distill_from = 0;   // the first step (from 0) that runs distillation episodes
+  aida::deferrable_kinds defer;   // which of H′'s decisions may be left to ML (all three)
   std::size_t labels = 8;    // supervised: fresh labels a step
   double overseer_error = 0;  // each of H's answers and splits is wrong with this probability
 };
@@ -238,6 +239,29 @@ std::optional<double> real_number(std::string_view v, const real_range& range = 
 }
 
 /// The accuracies A,B of --levels, 0 < A < B <= 1; nullopt otherwise.
+/// The kinds of a comma-separated list of answer, fan_out and fan_in (each at most once), or
+/// `none`; nullopt for anything else.
+std::optional<aida::deferrable_kinds> deferrable_kinds_of(const std::string& v) {
+  aida::deferrable_kinds k{.answer = false, .fan_out = false, .fan_in = false};
+  if (v == "none") return k;
+  const auto names = split_list(v);
+  if (names.empty()) return std::nullopt;
+  for (const auto& name : names) {
+    bool* flag = name == "answer" ? &k.answer : name == "fan_out" ? &k.fan_out : name == "fan_in" ? &k.fan_in : nullptr;
+    if (flag == nullptr || *flag) return std::nullopt;  // unknown, or named twice
+    *flag = true;
+  }
+  return k;
+}
+
+/// `deferrable_kinds_of`'s form of `k`.
+std::string kinds_text(const aida::deferrable_kinds& k) {
+  std::string out;
+  for (const auto& [on, name] : {std::pair{k.answer, "answer"}, std::pair{k.fan_out, "fan_out"}, std::pair{k.fan_in, "fan_in"}})
+    if (on) out += (out.empty() ? "" : ",") + std::string(name);
+  return out.empty() ? "none" : out;
+}
+
 std::optional<std::pair<double, double>> accuracy_levels(const std::string& v) {
   const auto comma = v.find(',');
   if (comma == std::string::npos) return std::nullopt;
@@ -475,6 +499,12 @@ std::optional<settings> parse(int argc, char** argv) {
   f.real("--c-end", s.c_end, {}, "C2", "after the warm-up, c moves linearly from C to C2 ...");
   f.count("--c-steps", s.c_steps, 1, any_count, "N", "... over N steps, then stays at C2 (default 500)");
   f.count("--warmup", s.warmup, 0, any_count, "N", "steps before that, with H′ consulting H everywhere (default 100)");
+  f.text("--defer", [&s](const std::string& v) { s.defer = *deferrable_kinds_of(v); },
+         takes([](const std::string& v) { return deferrable_kinds_of(v).has_value(); },
+               "a comma-separated list of answer, fan_out and fan_in, or none", ""),
+         "KINDS",
+         "the decisions H′ may leave to ML, the others always go to H\n"
+         "(aida::deferrable_kinds; default answer,fan_out,fan_in)");
   f.real("--alpha", s.alpha, {}, "A", "threshold policy: recurse where S + τε < A + τε′ (default -0.3) ...");
   f.real("--alpha-end", s.alpha_end, {}, "A2", "... with α moving linearly from A to A2 ...");
   f.count("--alpha-steps", s.alpha_steps, 1, any_count, "N", "... over N steps (default 500)");
@@ -771,7 +801,8 @@ struct counting_source {
 };
 
 /// Checks a run against what its cell says it uses; throws naming the broken expectation.
-void check_cell(const method_spec& m, const run_result& run, std::size_t candidates, std::size_t distill_from) {
+void check_cell(const method_spec& m, const run_result& run, std::size_t candidates, std::size_t distill_from,
+                const aida::deferrable_kinds& defer) {
   const auto& c = run.counts;
   const std::string where = "experiment: " + m.name + " seed " + std::to_string(run.seed) + ": ";
   auto expect = [&](bool ok, const std::string& what) {
@@ -784,6 +815,11 @@ void check_cell(const method_spec& m, const run_result& run, std::size_t candida
   expect(c.overseer_seen == c.overseer.total(),
          std::to_string(c.overseer_seen) + " calls reached H but " + std::to_string(c.overseer.total()) + " were counted");
   if (!m.hprime) expect(c.deferred.total() == 0, "H deferred " + std::to_string(c.deferred.total()) + " decisions");
+  for (const auto& [deferrable, deferred, kind] : {std::tuple{defer.answer, c.deferred.answer, "answers"},
+                                                   std::tuple{defer.fan_out, c.deferred.fan_out, "fan-outs"},
+                                                   std::tuple{defer.fan_in, c.deferred.fan_in, "fan-ins"}})
+    if (!deferrable) expect(deferred == 0, "H′ deferred " + std::to_string(deferred) + " " + kind + " (--defer " +
+                                               kinds_text(defer) + ")");
   const std::size_t distilling = run.steps > distill_from ? run.steps - distill_from : 0;
   expect(c.distill_episodes == m.distill * distilling,
          std::to_string(c.distill_episodes) + " distillation episodes in " + std::to_string(distilling) +
@@ -983,6 +1019,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
       return c + f * (c_end - c);
     };
     opt.prime_noise = 0.1;
+    opt.prime_deferrable = cfg.defer;
     opt.threads = cfg.threads;
     auto stop = aida::callbacks::stop_at_accuracy{cfg.stop_accuracy};
     curve_recorder<validation_and_test<Evaluator>> rec{&run, &eval, cfg.budget, cfg.verbose, shown_faults};
@@ -1018,7 +1055,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
   run.counts.faulty = shown_faults != nullptr && method.policy != "supervised";
   run.counts.faults = overseer.h.faults();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  check_cell(method, run, cfg.candidates, cfg.distill_from);
+  check_cell(method, run, cfg.candidates, cfg.distill_from, cfg.defer);
   return run;
 }
 
@@ -1614,7 +1651,9 @@ int main(int argc, char** argv) {
     for (const auto& m : cfg.methods) std::cout << ' ' << m.name << (m.name == m.cell() ? "" : " (" + m.cell() + ")");
     std::cout << "\nH′: c = " << cfg.c;
     if (cfg.c_end) std::cout << " moving to " << *cfg.c_end << " over " << cfg.c_steps << " steps";
-    std::cout << " after " << cfg.warmup << " warm-up steps; threshold policy α = " << cfg.alpha;
+    std::cout << " after " << cfg.warmup << " warm-up steps";
+    if (cfg.defer != aida::deferrable_kinds{}) std::cout << ", deferring only " << kinds_text(cfg.defer);
+    std::cout << "; threshold policy α = " << cfg.alpha;
     if (cfg.alpha_end) std::cout << " moving to " << *cfg.alpha_end << " over " << cfg.alpha_steps << " steps";
     std::cout << "; arg-min τ = " << cfg.tau;
     if (cfg.recurse > 1) std::cout << " (Gumbel-top-" << cfg.recurse << "; uniform: " << cfg.recurse << " of k)";

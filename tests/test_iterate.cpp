@@ -218,6 +218,59 @@ TEST(PrimedOverseer, DeferralCountsEqualAWalkOfTheTree) {
   EXPECT_GT(total_deferred.fan_in, 0u);
 }
 
+// A kind that may not be deferred goes to H without asking ML or the adversary, while the
+// other kinds still defer where the adversary is confident.
+TEST(PrimedOverseer, AKindThatMayNotBeDeferredGoesToHWithoutAskingMlOrAdv) {
+  scripted_world w;
+  const std::string fan_in_q = w.codec.fan_in_question("q", {"a", "1"}, {"b", "2"});
+  // Confident everywhere (scores far above c): every decision would be deferred.
+  w.adv.scores = {{"q", 9.0}, {"^q", 9.0}, {fan_in_q, 9.0}};
+  w.ml.draws = {{"^q", {"/x|y"}}, {fan_in_q, {"=3"}}};
+  w.h.fan_outs["q"] = move_t::split("h1", "h2");
+  primed_t primed(w.h, w.ml, w.adv, w.codec, 0.0, 0.0);
+  primed.deferrable.fan_out = false;
+
+  EXPECT_EQ(primed.fan_out("q"), move_t::split("h1", "h2"));
+  EXPECT_EQ(w.log.calls, (strings{"H_fan_out(q)"}));
+  w.log.calls.clear();
+  EXPECT_EQ(primed.answer("q"), "ml:q");
+  EXPECT_EQ(primed.fan_in("q", {"a", "1"}, {"b", "2"}), move_t::answer("3"));
+  EXPECT_EQ(w.log.overseer_calls(), 0u);
+
+  primed.deferrable = {.answer = false, .fan_out = true, .fan_in = false};
+  w.log.calls.clear();
+  EXPECT_EQ(primed.answer("q"), "h:q");
+  EXPECT_EQ(primed.fan_in("q", {"a", "1"}, {"b", "2"}), move_t::answer("1+2"));
+  EXPECT_EQ(primed.fan_out("q"), move_t::split("x", "y"));
+  EXPECT_EQ(w.log.starting_with("ML("), (strings{"ML(^q)"}));
+  EXPECT_EQ(w.log.starting_with("Adv("), (strings{"Adv(^q)"}));
+  EXPECT_EQ(primed.usage().overseer, (aida::overseer_calls{.answer = 1, .fan_out = 1, .fan_in = 1}));
+}
+
+// In amplify, over trees where every kind is deferred somewhere (the test above): turning one
+// kind off leaves no deferral of that kind, and the others still happen.
+TEST(PrimedOverseer, InAmplifyAKindThatMayNotBeDeferredIsNeverDeferred) {
+  for (int off = 0; off < 3; ++off) {
+    digit_sum_overseer h;
+    random_model ml;
+    hash_adversary adv;
+    aida::string_codec codec;
+    auto primed = aida::prime(h, ml, adv, codec, -1.0, 1.0);
+    primed.deferrable = {.answer = off != 0, .fan_out = off != 1, .fan_in = off != 2};
+    aida::sampler rng(aida_test::seed());
+    aida::amplify_options opt;
+    opt.max_depth = 2;
+    aida::overseer_calls deferred;
+    for (const char* q : {"12345678", "8765", "99887766", "1029", "5647382910", "31415926", "2718", "55", "918273"})
+      deferred += aida::amplify(Q(q), primed, ml, adv, codec, aida::recurse_all{}, rng, opt).counts.deferred;
+    const std::size_t by_kind[3] = {deferred.answer, deferred.fan_out, deferred.fan_in};
+    for (int k = 0; k < 3; ++k) {
+      if (k == off) EXPECT_EQ(by_kind[k], 0u) << "kind " << k << " off";
+      else EXPECT_GT(by_kind[k], 0u) << "kind " << k << " with kind " << off << " off";
+    }
+  }
+}
+
 // ---- failures -------------------------------------------------------------------------
 
 // A plain call that throws (in H, ML or Adv) propagates the exception and leaves usage()

@@ -18,6 +18,19 @@
 
 namespace aida {
 
+/// Which of its three decisions the primed overseer H′ may defer to ML (spec §4 defers all
+/// three). A decision of a kind that may not be deferred goes to H without asking ML or the
+/// adversary: with `fan_out = false`, say, H′ keeps H's decompositions (a task whose split is a
+/// fixed rule, where ML's deferred splits save calls but teach ML less) and defers only
+/// answers and fan-ins.
+struct deferrable_kinds {
+  bool answer = true;   ///< `H′(Q)` may be a draw from ML
+  bool fan_out = true;  ///< `H′_fan_out(Q)` may be ML's move
+  bool fan_in = true;   ///< `H′_fan_in(Q, ...)` may be ML's move
+  /// Equal when every flag is.
+  friend bool operator==(const deferrable_kinds&, const deferrable_kinds&) = default;
+};
+
 /// The primed overseer H′ of spec §4 (threshold form **reconstructed**):
 /// - `H′(Q) = H(Q)` if `Adv(Q, ML(Q)) + ε < c`, else a draw from `ML(Q)`;
 /// - `H′_fan_out(Q) = H_fan_out(Q)` if `Adv_fan_out(Q, ML_fan_out(Q)) + ε < c`, else a
@@ -49,6 +62,9 @@ class primed_overseer {
   /// default 0.1 is what every experiment and example uses: at scale 1 the noise (standard
   /// deviation 1.3 nats) swamps thresholds of a few tenths of a nat.
   double noise_scale = 0.1;
+  /// Which decisions may be deferred to ML (all three by default, as in spec §4); the others
+  /// always go to H, without asking ML or the adversary.
+  deferrable_kinds deferrable;
 
   /// H′ from H = `h`, ML = `ml`, Adv = `adv` (held by reference) and a copy of `codec`, with
   /// threshold `c`, noise scale `noise`, and `rng` as the sampler of the plain calls.
@@ -62,6 +78,7 @@ class primed_overseer {
   /// `H′(q)`, within a procedure's episode.
   template <Sampler R>
   A answer(const Q& q, overseer_context<R>& ctx) {
+    if (!deferrable.answer) return defer_to_h(ctx, [&] { return A(detail::call_answer(h_, q, ctx)); });
     auto o = ml_.predict(q);
     ++ctx.counts.model_calls;
     if (consult(q, o, ctx)) return defer_to_h(ctx, [&] { return A(detail::call_answer(h_, q, ctx)); });
@@ -72,14 +89,17 @@ class primed_overseer {
   /// `H′_fan_out(q)`, within a procedure's episode.
   template <Sampler R>
   move_type fan_out(const Q& q, overseer_context<R>& ctx) {
-    return move_through_codec(q, codec_.fan_out_question(q), ctx, [&] { return move_type(detail::call_fan_out(h_, q, ctx)); });
+    auto call_h = [&] { return move_type(detail::call_fan_out(h_, q, ctx)); };
+    if (!deferrable.fan_out) return defer_to_h(ctx, call_h);
+    return move_through_codec(q, codec_.fan_out_question(q), ctx, call_h);
   }
 
   /// `H′_fan_in(q, subs)`, within a procedure's episode.
   template <Sampler R>
   move_type fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs, overseer_context<R>& ctx) {
-    return move_through_codec(q, fan_in_question_of(codec_, q, subs), ctx,
-                              [&] { return move_type(detail::call_fan_in(h_, q, subs, ctx)); });
+    auto call_h = [&] { return move_type(detail::call_fan_in(h_, q, subs, ctx)); };
+    if (!deferrable.fan_in) return defer_to_h(ctx, call_h);
+    return move_through_codec(q, fan_in_question_of(codec_, q, subs), ctx, call_h);
   }
 
   /// `H′(q)`, called directly: its own sampler, counted in `usage()`.

@@ -135,6 +135,9 @@ struct train_options {
   std::function<double(std::size_t)> threshold =
       warmup_schedule{.warmup = 100, .during = std::numeric_limits<double>::infinity(), .after = -0.03};
   double prime_noise = 0.1;                   ///< scale of H′'s Gumbel noise (the experiment's)
+  /// Which of H′'s decisions may be deferred to ML (all three by default, spec §4; see
+  /// `aida::deferrable_kinds`).
+  deferrable_kinds prime_deferrable{};
   std::size_t adversarial_candidates = 1;     ///< k of spec §6's adversarial source (1: off)
   double adversarial_temperature = 1.0;       ///< τ of the adversarial source
   /// ML's replay memory: the most recent `replay_capacity` model targets. 0 trains ML on each
@@ -261,6 +264,8 @@ inline std::uint64_t shared_options_fingerprint(const train_options& o) {
                           std::uint64_t{o.distill_episodes_per_step}, std::uint64_t{o.eval_every},
                           std::uint64_t{o.iterate}, std::uint64_t{o.distill_adversary_targets},
                           std::uint64_t{o.distill_from_step},
+                          std::uint64_t{o.prime_deferrable.answer} | std::uint64_t{o.prime_deferrable.fan_out} << 1 |
+                              std::uint64_t{o.prime_deferrable.fan_in} << 2,
                           std::uint64_t{o.adversarial_candidates},
                           std::uint64_t{o.replay_capacity}, std::uint64_t{o.updates_per_step},
                           std::uint64_t{o.replay_batch}, std::bit_cast<std::uint64_t>(o.prime_noise),
@@ -417,6 +422,7 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
   guarded_model<M> ml_shared(ml, parallel && !concurrent_inference<M> ? &learner_mutex : nullptr);
   guarded_adversary<V> adv_shared(adv, parallel && !concurrent_inference<V> ? &learner_mutex : nullptr);
   auto primed = prime<S>(h_shared, ml_shared, adv_shared, codec, state.threshold, options.prime_noise, rng.split());
+  primed.deferrable = options.prime_deferrable;
   adversarial_source<Src, M, V> adversarial(questions, ml, adv, options.adversarial_candidates,
                                             options.adversarial_temperature);
   worker_pool pool(options.threads);
