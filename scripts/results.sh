@@ -32,6 +32,9 @@ sets=(
   # sweep of H′'s c on tuning seeds 1-3 (docs/results/probes/sum-4-hprime-uniform-c-sweep)
   # chose the default c = -0.03 on the validation curves.
   "sum-hprime-alone-106-110|15 min|--task sum --methods uniform:Hp:plain:0,plain --seed 106 --seeds 5 --budget 40000 --eval-every 50 --levels 0.5,0.7"
+  # k-ary splits: H splits a sum into up to four parts (--parts 4), post against plain on five
+  # fresh seeds, after the probe on tuning seeds 1-3 (docs/results/probes/sum-4-parts-4).
+  "sum-parts-4|40 min|--task sum --parts 4 --methods post,plain --seed 101 --seeds 5 --budget 40000 --eval-every 50 --levels 0.5,0.7"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
