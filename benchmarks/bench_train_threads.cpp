@@ -11,6 +11,8 @@
 ///   collection alone (ML's and Adv's inference, the overseer's calls, the bookkeeping).
 /// - `GruStep`: the same pair training as usual (the update of ML and Adv after each step
 ///   runs on one thread whatever `threads` is): whole steps.
+/// - `GruSnapshot`: the snapshots of ML and Adv that each step takes (aida::Restorable), at
+///   widths 64 and 96, beside the steps.
 ///
 /// One benchmark iteration is one `train` call of 4 steps of 8 episodes (for `GruCollect` also
 /// 32 steps of 8, and 4 steps of 64), on 2-digit questions of `sum` for the GRU and 8-digit ones
@@ -97,32 +99,49 @@ void BM_SlowOverseer(benchmark::State& state) {
 }
 BENCHMARK(BM_SlowOverseer)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+/// The GRU pair on `sum` (2-digit questions): ML of width `hidden` and its adversary.
+template <class M, class V>
+struct gru_pair {
+  aida::tasks::sum_task task;
+  decltype(task.generator(2)) generator = task.generator(2);
+  decltype(task.overseer()) h = task.overseer();
+  M ml;
+  V adv;
+  explicit gru_pair(std::size_t hidden) : ml(ml_config(task, hidden)), adv(adv_config(task, ml.output_size())) {}
+
+  /// `train` from seed 1 with `opt`: the same episodes each time for models in the same state.
+  aida::train_state train(const aida::train_options& opt) {
+    aida::sampler rng(1);
+    no_evaluation ev;
+    return aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt);
+  }
+
+ private:
+  static aida::nn::char_model_config ml_config(const aida::tasks::sum_task& task, std::size_t hidden) {
+    aida::nn::char_model_config mc;
+    mc.charset = task.charset();
+    mc.hidden = hidden;
+    mc.max_answer_length = 8;
+    mc.seed = 1;
+    return mc;
+  }
+  static aida::nn::adversary_config adv_config(const aida::tasks::sum_task& task, std::size_t output_size) {
+    aida::nn::adversary_config ac;
+    ac.charset = task.charset();
+    ac.model_output_size = output_size;
+    ac.seed = 2;
+    return ac;
+  }
+};
+
 template <class M, class V>
 void gru(benchmark::State& state) {
   const auto threads = static_cast<std::size_t>(state.range(0));
   const auto steps = static_cast<std::size_t>(state.range(1));
   const auto per_step = static_cast<std::size_t>(state.range(2));
-  const aida::tasks::sum_task task;
-  auto generator = task.generator(2);
-  auto h = task.overseer();
-  aida::nn::char_model_config mc;
-  mc.charset = task.charset();
-  mc.hidden = 64;
-  mc.max_answer_length = 8;
-  mc.seed = 1;
-  M ml(mc);
-  aida::nn::adversary_config ac;
-  ac.charset = task.charset();
-  ac.model_output_size = ml.output_size();
-  ac.seed = 2;
-  V adv(ac);
-  no_evaluation ev;
+  gru_pair<M, V> pair(64);
   std::size_t episodes = 0;
-  for (auto _ : state) {
-    aida::sampler rng(1);  // every iteration, and both thread counts, collect the same episodes
-    const auto end = aida::train(generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, options(threads, steps, per_step));
-    episodes += end.episodes;
-  }
+  for (auto _ : state) episodes += pair.train(options(threads, steps, per_step)).episodes;
   report(state, episodes);
 }
 
@@ -144,6 +163,22 @@ BENCHMARK(BM_GruCollect)
 
 void BM_GruStep(benchmark::State& state) { gru<aida::nn::char_model, aida::nn::adversary_model>(state); }
 BENCHMARK(BM_GruStep)->Args({1, 4, 8})->Args({2, 4, 8})->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The snapshots `aida::train` takes of ML and the adversary before each step, so that a step
+// that fails puts them back (aida::Restorable: a copy of the parameters and of Adam's moments),
+// for the GRU pair of width 64 (GruStep's) and 96 (the experiment's), after a step of training
+// so that Adam's moments exist. One iteration is both snapshots: the cost a step pays for them.
+void BM_GruSnapshot(benchmark::State& state) {
+  gru_pair<aida::nn::char_model, aida::nn::adversary_model> pair(static_cast<std::size_t>(state.range(0)));
+  pair.train(options(1, 1, 8));
+  for (auto _ : state) {
+    auto ml_before = pair.ml.snapshot();
+    auto adv_before = pair.adv.snapshot();
+    benchmark::DoNotOptimize(ml_before);
+    benchmark::DoNotOptimize(adv_before);
+  }
+}
+BENCHMARK(BM_GruSnapshot)->Arg(64)->Arg(80)->Arg(96)->Arg(128)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 
