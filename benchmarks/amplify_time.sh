@@ -35,7 +35,8 @@ wait $!
 for r in $(seq "$rounds"); do
   for entry in recurse_all/4:500000 recurse_all/10:6000 recurse_all/16:80 gumbel_argmin/16:400000 uniform_one/16:500000; do
     for which in first second; do
-      echo "${entry%%:*} $which $("$work/$which" "${entry%%:*}" "${entry#*:}" time)"
+      t=$("$work/$which" "${entry%%:*}" "${entry#*:}" time)  # a failing driver stops the script (set -e)
+      echo "${entry%%:*} $which $t"
     done
   done
 done >"$work/times"

@@ -238,7 +238,6 @@ std::optional<double> real_number(std::string_view v, const real_range& range = 
   return x;
 }
 
-/// The accuracies A,B of --levels, 0 < A < B <= 1; nullopt otherwise.
 /// The kinds of a comma-separated list of answer, fan_out and fan_in (each at most once), or
 /// `none`; nullopt for anything else.
 std::optional<aida::deferrable_kinds> deferrable_kinds_of(const std::string& v) {
@@ -262,6 +261,7 @@ std::string kinds_text(const aida::deferrable_kinds& k) {
   return out.empty() ? "none" : out;
 }
 
+/// The accuracies A,B of --levels, 0 < A < B <= 1; nullopt otherwise.
 std::optional<std::pair<double, double>> accuracy_levels(const std::string& v) {
   const auto comma = v.find(',');
   if (comma == std::string::npos) return std::nullopt;

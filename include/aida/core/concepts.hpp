@@ -356,7 +356,7 @@ struct selection {
 
 namespace detail {
 
-/// Builds a `selection` in whole 64-bit words, one byte per flag, and turns them into the
+/// Builds a `selection` in whole words (16, 32 or 64 bits), one byte per flag, and turns them into the
 /// selection at once. A policy that sets a flag of its result with a one-byte store and
 /// returns the selection in a register makes the return's 8-byte load wait for the store to
 /// reach the cache (a failed store-to-load forward, about a dozen cycles each round; it made
