@@ -12,6 +12,7 @@ $SUDO apt-get install -y --no-install-recommends \
   libgtest-dev libgmock-dev libbenchmark-dev \
   libcli11-dev \
   nlohmann-json3-dev libsqlite3-dev python3 python3-jsonschema tmux \
+  python3-numpy \
   libopenmpi-dev openmpi-bin \
   graphviz doxygen
 # libFuzzer and the sanitizer runtimes of clang 14 (the fuzz preset, scripts/fuzz.sh): only
