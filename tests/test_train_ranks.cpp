@@ -7,20 +7,24 @@
 //   differ only by the order of summation; the loss curves stay close (tolerances below).
 // - One rank is `train` of one process bit for bit.
 // - A failure on one rank (its overseer throws) makes every rank throw, none waits, and each
-//   rank's learners are as the previous step left them; options that differ are refused on
+//   rank's learners are as the previous step left them; so does a callback or the evaluator
+//   that throws on one rank, after the step it follows; options that differ are refused on
 //   every rank before any work; models of different sizes are refused by `synchronize`.
 // - `aida::exchange_mean` weighs each rank's mean by its count, and skips the gradient
 //   exchange, on every rank, when a rank failed or no rank has a target.
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -196,6 +200,111 @@ TEST(TrainRanks, OptionsThatDifferAreRefusedOnEveryRankBeforeAnyWork) {
     }
   });
   for (const auto& m : messages) EXPECT_NE(m.find("every rank must pass the same options"), std::string::npos) << m;
+}
+
+// ---- A callback or the evaluator that throws on one rank --------------------------------
+
+enum class throw_in { nothing, on_begin, on_step, evaluator };
+
+struct rank_outcome {
+  std::string message;           // what `train` threw on this rank ("" if it returned)
+  bool own = false;              // it was this rank's own exception (std::runtime_error)
+  std::vector<std::size_t> steps;  // the steps this rank's on_step saw
+  std::size_t evaluations = 0;     // the evaluations this rank's on_evaluate saw
+};
+
+// Trains 3 steps (evaluations after steps 2 and 3) on two thread ranks; on rank `who`, the
+// callback or the evaluator throws at `where` (on_step: after step 2; the evaluator: at its
+// first evaluation, after step 2). The group's timeout turns a rank left waiting into its
+// own error ("waited over"), which the tests tell from train's.
+std::vector<rank_outcome> throw_on_one_rank(throw_in where, int who) {
+  aida_test::thread_group group(2, std::chrono::seconds(30));
+  std::vector<rank_outcome> out(2);
+  aida_test::run_ranks(group, [&](int r) {
+    aida_test::thread_rank comm{&group, r};
+    auto& mine = out[static_cast<std::size_t>(r)];
+    const bool fails = r == who;
+    const aida::tasks::sum_task task;
+    auto generator = task.generator(2);
+    const setup su;
+    aida::nn::char_model ml(model_config(task, su));
+    aida::nn::adversary_model adv(adversary_config(task, su));
+    aida::sampler held(1);
+    struct evaluator_t {
+      aida::tasks::evaluator inner;
+      bool fails;
+      double accuracy(const std::function<std::string(const std::string&)>& f) {
+        if (fails) throw std::runtime_error("the evaluator fails");
+        return inner.accuracy(f);
+      }
+    } ev{task.evaluator(aida::tasks::draw_questions(generator, 3, held)), fails && where == throw_in::evaluator};
+    struct callback_t {
+      rank_outcome* seen;
+      throw_in where;
+      void on_begin(aida::train_state&) const {
+        if (where == throw_in::on_begin) throw std::runtime_error("on_begin fails");
+      }
+      void on_step(aida::train_state& s) const {
+        seen->steps.push_back(s.step);
+        if (where == throw_in::on_step && s.step == 2) throw std::runtime_error("on_step fails");
+      }
+      void on_evaluate(aida::train_state&) const { ++seen->evaluations; }
+    } cb{&mine, fails ? where : throw_in::nothing};
+    auto h = task.overseer();
+    aida::train_options opt = options_of(su);
+    opt.steps = 3;
+    aida::sampler rng(1);
+    try {
+      aida::train(comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, cb);
+    } catch (const std::runtime_error& e) {
+      mine.message = e.what();
+      mine.own = dynamic_cast<const aida::error*>(&e) == nullptr;
+    }
+  });
+  return out;
+}
+
+TEST(TrainRanks, ACallbackThatThrowsOnOneRankEndsEveryRankAfterThatStep) {
+  const auto out = throw_on_one_rank(throw_in::on_step, 1);
+  EXPECT_TRUE(out[1].own);
+  EXPECT_EQ(out[1].message, "on_step fails");
+  EXPECT_FALSE(out[0].own);
+  EXPECT_NE(out[0].message.find("threw on rank 1 after step 2 of 3"), std::string::npos) << out[0].message;
+  // Both ranks completed steps 1 and 2 and stopped there; rank 1 called none of its callbacks
+  // after its failure (the evaluation after step 2), rank 0 all of that step's.
+  for (const auto& o : out) EXPECT_EQ(o.steps, (std::vector<std::size_t>{1, 2}));
+  EXPECT_EQ(out[0].evaluations, 1u);
+  EXPECT_EQ(out[1].evaluations, 0u);
+}
+
+TEST(TrainRanks, AnEvaluatorThatThrowsOnRankZeroEndsEveryRankAndNoRankIsToldOfTheEvaluation) {
+  const auto out = throw_on_one_rank(throw_in::evaluator, 0);
+  EXPECT_TRUE(out[0].own);
+  EXPECT_EQ(out[0].message, "the evaluator fails");
+  EXPECT_FALSE(out[1].own);
+  EXPECT_NE(out[1].message.find("threw on rank 0 after step 2 of 3"), std::string::npos) << out[1].message;
+  for (const auto& o : out) {
+    EXPECT_EQ(o.steps, (std::vector<std::size_t>{1, 2}));
+    EXPECT_EQ(o.evaluations, 0u);
+  }
+}
+
+TEST(TrainRanks, AnOnBeginThatThrowsOnOneRankEndsEveryRankBeforeAnyStep) {
+  const auto out = throw_on_one_rank(throw_in::on_begin, 1);
+  EXPECT_TRUE(out[1].own);
+  EXPECT_EQ(out[1].message, "on_begin fails");
+  EXPECT_NE(out[0].message.find("threw on rank 1 before the first step"), std::string::npos) << out[0].message;
+  for (const auto& o : out) EXPECT_TRUE(o.steps.empty());
+}
+
+TEST(TrainRanks, WithNothingThrownTheCallbacksSeeEveryStepAndEvaluation) {
+  // The runs above without a failure: they would end with a message only because of one.
+  const auto out = throw_on_one_rank(throw_in::nothing, 0);
+  for (const auto& o : out) {
+    EXPECT_EQ(o.message, "");
+    EXPECT_EQ(o.steps, (std::vector<std::size_t>{1, 2, 3}));
+    EXPECT_EQ(o.evaluations, 2u);
+  }
 }
 
 TEST(TrainRanks, ModelsOfDifferentSizesAreRefusedBySynchronize) {

@@ -350,6 +350,18 @@ int exchange_tally(Comm& comm, train_state& delta, bool failed, std::vector<doub
   return ranks;
 }
 
+/// Tells every rank of `comm` which ranks failed; returns the first (size when none).
+template <class Comm>
+int first_failed_rank(Comm& comm, bool failed, std::vector<double>& buffer) {
+  const int ranks = comm.size();
+  buffer.assign(static_cast<std::size_t>(ranks), 0.0);
+  buffer[static_cast<std::size_t>(comm.rank())] = failed ? 1.0 : 0.0;
+  comm.all_reduce_sum(std::span<double>(buffer));
+  for (int r = 0; r < ranks; ++r)
+    if (buffer[static_cast<std::size_t>(r)] != 0) return r;
+  return ranks;
+}
+
 /// Broadcasts from rank 0 a value of trivially copyable type.
 template <class Comm, class T>
 void broadcast_value(Comm& comm, T& value) {
@@ -442,15 +454,53 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
   std::vector<double> tally_buffer;
   train_state delta;
 
+  // With several ranks, an exception from a callback or the evaluator on one rank must not
+  // leave the others waiting in a collective: each rank keeps its own (and calls none of its
+  // callbacks after it) while every rank makes the same collectives, and at the next
+  // `agree_on_callbacks` every rank throws, the failing one its own exception.
+  std::exception_ptr callback_failure;
+  const auto guarded = [&](auto&& call) {
+    if (!distributed) {
+      call();
+    } else if (!callback_failure) {
+      try {
+        call();
+      } catch (...) {
+        callback_failure = std::current_exception();
+      }
+    }
+  };
+  [[maybe_unused]] const auto agree_on_callbacks = [&](const std::string& when) {
+    if constexpr (!one_process) {
+      if (!distributed) return;
+      const int failed = first_failed_rank(comm, callback_failure != nullptr, tally_buffer);
+      if (callback_failure) std::rethrow_exception(callback_failure);
+      if (failed < ranks)
+        throw error("aida::train: a callback or the evaluator threw on rank " + std::to_string(failed) + " " + when +
+                    " (see its error); this rank's learners and sampler are as that step left them");
+    }
+  };
   auto evaluate = [&] {
+    // Rank 0 evaluates and tells the others the accuracy, or that its evaluator threw.
+    struct shared_accuracy {
+      double accuracy;
+      std::uint8_t failed;
+    } shared{state.accuracy, 0};
     if (rank == 0)
-      state.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
-          [&](const Q& q) { return A(ml.greedy(ml.predict(q))); })));
+      guarded([&] {
+        shared.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
+            [&](const Q& q) { return A(ml.greedy(ml.predict(q))); })));
+      });
     if constexpr (!one_process)
-      if (distributed) broadcast_value(comm, state.accuracy);
+      if (distributed) {
+        shared.failed = callback_failure != nullptr;
+        broadcast_value(comm, shared);
+      }
+    state.accuracy = shared.accuracy;
     ++state.evaluations;
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    (detail::notify_evaluate(callbacks, state), ...);
+    if (shared.failed) return;  // the other ranks' callbacks are not told of an evaluation that failed
+    guarded([&] { (detail::notify_evaluate(callbacks, state), ...); });
   };
   // Episode i of a step is this rank's when i % ranks == rank (every episode, alone).
   const auto mine = [&](std::size_t i) { return static_cast<int>(i % static_cast<std::size_t>(ranks)) == rank; };
@@ -576,7 +626,8 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
     }
   };
 
-  (detail::notify_begin(callbacks, state), ...);
+  guarded([&] { (detail::notify_begin(callbacks, state), ...); });
+  agree_on_callbacks("before the first step");
   bool evaluated_last = false;
   while (state.step < options.steps && !state.stop) {
     state.threshold = options.threshold(state.step);
@@ -607,13 +658,18 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
     state.adversary_loss = losses.second;
     ++state.step;
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    (detail::notify_step(callbacks, state), ...);
+    guarded([&] { (detail::notify_step(callbacks, state), ...); });
     evaluated_last = state.step % options.eval_every == 0;
     if (evaluated_last) evaluate();
     if constexpr (!one_process)
-      if (distributed) agree_on_stop(comm, state);
+      if (distributed) {
+        agree_on_callbacks("after step " + std::to_string(state.step) + " of " + std::to_string(options.steps));
+        agree_on_stop(comm, state);
+      }
   }
   if (!evaluated_last) evaluate();
+  agree_on_callbacks("at the final evaluation, after step " + std::to_string(state.step));
+  // After the last collective: an exception here is this rank's alone.
   (detail::notify_end(callbacks, state), ...);
   return state;
 }
@@ -694,8 +750,12 @@ train_state train(Src& questions, H& h, M& ml, V& adv, const C& codec, P policy,
 ///
 /// Failures: an exception in a rank's episodes or updates is rethrown on that rank, and
 /// every other rank throws `aida::error` naming it, each with its state as `train`'s
-/// all-or-nothing step leaves it. An exception from a callback or the evaluator leaves the
-/// other ranks waiting: with MPI, let it end the program (mpirun then stops the others).
+/// all-or-nothing step leaves it. An exception from a callback or the evaluator (rank 0's)
+/// ends the run on every rank at the end of the step it follows, which is then complete: the
+/// failing rank rethrows it, having called none of its callbacks after it, and every other
+/// rank throws `aida::error` naming that rank (their callbacks of that step have run; an
+/// evaluation that failed is told to none). An exception from `on_end`, which follows the
+/// last collective, ends that rank's call alone.
 template <class Comm, class Src, class H, class M, class V, class C, class P, class E, class S, class... Callbacks>
   requires Communicator<Comm>
 train_state train(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C& codec, P policy, E& evaluator, S& rng,
