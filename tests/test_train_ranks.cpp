@@ -177,24 +177,33 @@ TEST(TrainRanks, AFailedStepLeavesEachRanksLearnersAsThePreviousStepLeftThem) {
   EXPECT_TRUE(aida_test::same_bits(after[0], after[1]));
 }
 
+// What a short run on a thread rank needs: `sum` at 2 digits, the small models of `setup`, 3
+// held-out questions.
+struct small_run {
+  aida::tasks::sum_task task;
+  decltype(aida::tasks::sum_task{}.generator(2)) generator = task.generator(2);
+  setup su;
+  aida::nn::char_model ml{model_config(task, su)};
+  aida::nn::adversary_model adv{adversary_config(task, su)};
+  std::vector<std::string> held = [this] {
+    aida::sampler s(1);
+    return aida::tasks::draw_questions(generator, 3, s);
+  }();
+};
+
 TEST(TrainRanks, OptionsThatDifferAreRefusedOnEveryRankBeforeAnyWork) {
   aida_test::thread_group group(2);
   std::vector<std::string> messages(2);
   aida_test::run_ranks(group, [&](int r) {
     aida_test::thread_rank comm{&group, r};
-    const aida::tasks::sum_task task;
-    auto generator = task.generator(2);
-    const setup su;
-    aida::nn::char_model ml(model_config(task, su));
-    aida::nn::adversary_model adv(adversary_config(task, su));
-    aida::sampler held(1);
-    auto ev = task.evaluator(aida::tasks::draw_questions(generator, 3, held));
-    auto h = task.overseer();
-    aida::train_options opt = options_of(su);
+    small_run t;
+    auto ev = t.task.evaluator(t.held);
+    auto h = t.task.overseer();
+    aida::train_options opt = options_of(t.su);
     if (r == 1) opt.episodes_per_step = 4;
     aida::sampler rng(1);
     try {
-      aida::train(comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt);
+      aida::train(comm, t.generator, h, t.ml, t.adv, t.task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt);
     } catch (const aida::invalid_options& e) {
       messages[static_cast<std::size_t>(r)] = e.what();
     }
@@ -224,12 +233,7 @@ std::vector<rank_outcome> throw_on_one_rank(throw_in where, int who) {
     aida_test::thread_rank comm{&group, r};
     auto& mine = out[static_cast<std::size_t>(r)];
     const bool fails = r == who;
-    const aida::tasks::sum_task task;
-    auto generator = task.generator(2);
-    const setup su;
-    aida::nn::char_model ml(model_config(task, su));
-    aida::nn::adversary_model adv(adversary_config(task, su));
-    aida::sampler held(1);
+    small_run t;
     struct evaluator_t {
       aida::tasks::evaluator inner;
       bool fails;
@@ -237,7 +241,7 @@ std::vector<rank_outcome> throw_on_one_rank(throw_in where, int who) {
         if (fails) throw std::runtime_error("the evaluator fails");
         return inner.accuracy(f);
       }
-    } ev{task.evaluator(aida::tasks::draw_questions(generator, 3, held)), fails && where == throw_in::evaluator};
+    } ev{t.task.evaluator(t.held), fails && where == throw_in::evaluator};
     struct callback_t {
       rank_outcome* seen;
       throw_in where;
@@ -250,12 +254,12 @@ std::vector<rank_outcome> throw_on_one_rank(throw_in where, int who) {
       }
       void on_evaluate(aida::train_state&) const { ++seen->evaluations; }
     } cb{&mine, fails ? where : throw_in::nothing};
-    auto h = task.overseer();
-    aida::train_options opt = options_of(su);
+    auto h = t.task.overseer();
+    aida::train_options opt = options_of(t.su);
     opt.steps = 3;
     aida::sampler rng(1);
     try {
-      aida::train(comm, generator, h, ml, adv, task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, cb);
+      aida::train(comm, t.generator, h, t.ml, t.adv, t.task.codec(), aida::gumbel_argmin{0.3}, ev, rng, opt, cb);
     } catch (const std::runtime_error& e) {
       mine.message = e.what();
       mine.own = dynamic_cast<const aida::error*>(&e) == nullptr;
