@@ -164,8 +164,9 @@ BENCHMARK(BM_GruCollect)
 void BM_GruStep(benchmark::State& state) { gru<aida::nn::char_model, aida::nn::adversary_model>(state); }
 BENCHMARK(BM_GruStep)->Args({1, 4, 8})->Args({2, 4, 8})->UseRealTime()->Unit(benchmark::kMillisecond);
 
-// The snapshots `aida::train` takes of ML and the adversary before each step, so that a step
-// that fails puts them back (aida::Restorable: a copy of the parameters and of Adam's moments),
+// New snapshots of ML and the adversary, as `aida::train` takes before each step of a learner
+// that is aida::Restorable but not aida::SnapshotInto, so that a step that fails puts them back
+// (a copy of the parameters and of Adam's moments),
 // for the GRU pair of width 64 (GruStep's) and 96 (the experiment's), after a step of training
 // so that Adam's moments exist. One iteration is both snapshots: the cost a step pays for them.
 void BM_GruSnapshot(benchmark::State& state) {
@@ -179,6 +180,22 @@ void BM_GruSnapshot(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_GruSnapshot)->Arg(64)->Arg(80)->Arg(96)->Arg(128)->Unit(benchmark::kMicrosecond);
+
+// What `train` does since it keeps the snapshots from step to step (aida::SnapshotInto): both
+// learners' snapshots taken into the storage of the last ones, no allocation.
+void BM_GruSnapshotInto(benchmark::State& state) {
+  gru_pair<aida::nn::char_model, aida::nn::adversary_model> pair(static_cast<std::size_t>(state.range(0)));
+  pair.train(options(1, 1, 8));
+  auto ml_before = pair.ml.snapshot();
+  auto adv_before = pair.adv.snapshot();
+  for (auto _ : state) {
+    pair.ml.snapshot_into(ml_before);
+    pair.adv.snapshot_into(adv_before);
+    benchmark::DoNotOptimize(ml_before);
+    benchmark::DoNotOptimize(adv_before);
+  }
+}
+BENCHMARK(BM_GruSnapshotInto)->Arg(64)->Arg(80)->Arg(96)->Arg(128)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

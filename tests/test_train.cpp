@@ -407,6 +407,7 @@ struct failing_adversary : constant_adversary {
 };
 
 static_assert(aida::Restorable<restorable_model>);
+static_assert(!aida::SnapshotInto<restorable_model>);  // a new snapshot each step
 static_assert(aida::Restorable<failing_adversary<true>>);
 static_assert(!aida::Restorable<failing_adversary<false>>);
 static_assert(!aida::Restorable<growing_model>);

@@ -1,17 +1,21 @@
 // aida::train with the reference pair (char_model, adversary_model): a step is all or nothing,
 // bit for bit. A learner whose update fails in step k leaves both learners' parameters and
 // optimiser state, and the sampler, exactly as they were after step k − 1; and the models'
-// snapshot()/restore() (aida::Restorable) put every bit back.
+// snapshot()/restore() (aida::Restorable) put every bit back, also from a snapshot taken into
+// an earlier one's storage (aida::SnapshotInto), as train does from step to step.
 #include <gtest/gtest.h>
 
 #include <cstddef>
 #include <limits>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aida/aida.hpp"
 #include "aida/nn/nn.hpp"
+#include "aida/nn/transformer_adversary.hpp"
+#include "aida/nn/transformer_model.hpp"
 #include "support/seed.hpp"
 #include "support/snapshot.hpp"
 
@@ -156,6 +160,54 @@ TEST(TrainReferencePair, SnapshotAndRestorePutEveryBitBack) {
   EXPECT_TRUE(same_bits(snapshot(run.ml), before));
   run.ml.train_step(batch);
   EXPECT_TRUE(same_bits(snapshot(run.ml), after_one));
+}
+
+// aida::SnapshotInto for the reference learners: `train` keeps one snapshot from step to step
+// and takes each step's into it. Taken into an earlier snapshot, it holds what a new snapshot
+// would (restoring it gives the same bits), in the same storage (no tensor moved).
+static_assert(aida::SnapshotInto<aida::nn::char_model> && aida::SnapshotInto<aida::nn::adversary_model> &&
+              aida::SnapshotInto<aida::nn::transformer_model> && aida::SnapshotInto<aida::nn::transformer_adversary>);
+
+template <class Params>
+std::vector<const float*> storage_of(const Params& params) {
+  std::vector<const float*> at;
+  aida::nn::for_each_parameter(params, [&](std::string_view, const aida::nn::parameter& p) {
+    at.push_back(p.value.data());
+    at.push_back(p.grad.data());
+  });
+  return at;
+}
+
+TEST(TrainReferencePair, SnapshotIntoAnEarlierSnapshotReusesItsStorageAndRestoresTheSameBits) {
+  pair_run run;
+  const std::vector<aida::model_target<std::string, std::string>> batch{
+      {"1234", "10", aida::target_kind::answer}, {"^1234", "/12|34", aida::target_kind::fan_out}};
+  run.ml.train_step(batch);
+  auto saved = run.ml.snapshot();
+  const auto first = snapshot(run.ml);
+  const auto storage = storage_of(saved.parameters);
+  run.ml.train_step(batch);
+  run.ml.train_step(batch);
+  const auto taken = snapshot(run.ml);
+  ASSERT_FALSE(same_bits(taken, first));
+  run.ml.snapshot_into(saved);
+  EXPECT_EQ(storage_of(saved.parameters), storage);
+  run.ml.train_step(batch);
+  const auto after_one = snapshot(run.ml);
+  run.ml.train_step(batch);
+  run.ml.restore(std::move(saved));
+  EXPECT_TRUE(same_bits(snapshot(run.ml), taken));
+  run.ml.train_step(batch);
+  EXPECT_TRUE(same_bits(snapshot(run.ml), after_one));
+
+  // Into a snapshot that a restore has emptied (moved from): it is filled again.
+  aida::nn::char_model::snapshot_type emptied = run.ml.snapshot();
+  run.ml.restore(std::move(emptied));
+  const auto now = snapshot(run.ml);
+  run.ml.snapshot_into(emptied);
+  run.ml.train_step(batch);
+  run.ml.restore(std::move(emptied));
+  EXPECT_TRUE(same_bits(snapshot(run.ml), now));
 }
 
 }  // namespace

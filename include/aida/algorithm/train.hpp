@@ -17,6 +17,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <type_traits>
 #include <string>
@@ -275,21 +276,52 @@ inline std::uint64_t shared_options_fingerprint(const train_options& o) {
 }
 
 /// What a learner's state is put back from when a step fails: its snapshot when it is
-/// `Restorable`, nothing otherwise.
+/// `Restorable`, nothing otherwise. Kept from step to step: a learner that is `SnapshotInto`
+/// takes each step's snapshot into the storage of the last (no allocation), another a new
+/// snapshot each step, made after the last one is freed.
 struct no_snapshot {};
 
+template <class L, bool = Restorable<L>>
+struct snapshot_type_of {
+  using type = no_snapshot;
+};
 template <class L>
-auto snapshot_of(L& learner) {
-  if constexpr (Restorable<L>)
-    return learner.snapshot();
-  else
-    return no_snapshot{};
-}
+struct snapshot_type_of<L, true> {
+  using type = std::remove_cvref_t<decltype(std::declval<L&>().snapshot())>;
+};
 
-template <class L, class Snapshot>
-void restore_from([[maybe_unused]] L& learner, [[maybe_unused]] Snapshot& saved) noexcept {
-  if constexpr (Restorable<L>) learner.restore(std::move(saved));
-}
+template <class L>
+class kept_snapshot {
+ public:
+  /// Takes `learner`'s snapshot (before a step's updates).
+  void take([[maybe_unused]] L& learner) {
+    if constexpr (Restorable<L>) {
+      if constexpr (SnapshotInto<L>) {
+        if (saved_) {
+          try {
+            learner.snapshot_into(*saved_);
+          } catch (...) {
+            saved_.reset();  // part-copied
+            throw;
+          }
+          return;
+        }
+      }
+      saved_.reset();
+      saved_.emplace(learner.snapshot());
+    }
+  }
+  /// Puts `learner` back to the snapshot `take` took; the next `take` makes a new one.
+  void restore([[maybe_unused]] L& learner) noexcept {
+    if constexpr (Restorable<L>) {
+      learner.restore(std::move(*saved_));
+      saved_.reset();
+    }
+  }
+
+ private:
+  std::optional<typename snapshot_type_of<L>::type> saved_;
+};
 
 /// The end of the message of a non-finite loss: what `train` put back.
 template <class M, class V>
@@ -572,14 +604,16 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
                   " failed on rank " + std::to_string(failed) + " (see its error); this rank's learners and sampler are "
                   "as they were before the step");
   };
+  kept_snapshot<M> ml_before;
+  kept_snapshot<V> adv_before;
   // The updates of a step; returns ML's mean loss and the adversary's. The episodes do not
   // change the learners, so their state on entry is their state before the step: a learner
   // that is Restorable is put back to it if an update throws or returns a non-finite loss.
   // With several ranks every update is data-parallel: each rank trains on its own targets
   // and the gradients are averaged over the ranks' targets.
   auto update = [&]() -> std::pair<double, double> {
-    auto ml_before = detail::snapshot_of(ml);
-    auto adv_before = detail::snapshot_of(adv);
+    ml_before.take(ml);
+    adv_before.take(adv);
     constexpr const char* note = detail::rollback_note<M, V>();
     const auto checked = [&](auto loss, const char* who) {
       return detail::finite_loss(static_cast<double>(loss), who, state.step, options.steps, note);
@@ -620,8 +654,8 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
       if (!distributed) adversary_loss = checked(adv.train_step(ab), "the adversary's train_step");
       return {model_loss, adversary_loss};
     } catch (...) {
-      detail::restore_from(ml, ml_before);
-      detail::restore_from(adv, adv_before);
+      ml_before.restore(ml);
+      adv_before.restore(adv);
       throw;
     }
   };

@@ -1,7 +1,7 @@
 #pragma once
 /// \file
 /// The concepts that aida's procedures are written against: Codec, Overseer, Model,
-/// TrainableModel, Adversary, TrainableAdversary, Restorable, RecursionPolicy, QuestionSource
+/// TrainableModel, Adversary, TrainableAdversary, Restorable, SnapshotInto, RecursionPolicy, QuestionSource
 /// (and Sampler, in sampler.hpp). Each concept is documented with its minimal complete
 /// definition, semantic requirements, models and rationale; each procedure checks them at
 /// its entry with `static_assert`s that name the missing member (see `static_checks.hpp`).
@@ -313,6 +313,18 @@ concept Restorable = requires(M& m) {
   m.snapshot();
   requires std::movable<std::remove_cvref_t<decltype(m.snapshot())>>;
   m.restore(m.snapshot());
+};
+
+/// \concept SnapshotInto
+/// A `Restorable` learner that can also take its snapshot into an earlier one, `s`, reusing
+/// the storage `s` holds: `m.snapshot_into(s)` leaves `s` as `s = m.snapshot()` would,
+/// without allocating when nothing changed shape. `aida::train` then keeps one snapshot of
+/// the learner from step to step instead of allocating and freeing a copy of the model every
+/// step. If it throws, `s` may be left part-copied (`train` then takes a new one).
+/// **Models:** the four reference learners (`aida::nn::learner_snapshot::copy_from`).
+template <class M>
+concept SnapshotInto = Restorable<M> && requires(M& m, std::remove_cvref_t<decltype(std::declval<M&>().snapshot())>& s) {
+  m.snapshot_into(s);
 };
 
 /// Whether overseer `H` may be called from several threads at once: true when it declares

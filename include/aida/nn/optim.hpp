@@ -232,6 +232,14 @@ struct learner_snapshot {
   Params parameters;  ///< the saved parameters
   Opt optimizer;      ///< the saved optimiser, with its state
 
+  /// Copies `params` and `opt` into this snapshot, into the storage it already has when the
+  /// shapes are the same (no allocation): what `snapshot_into` does. Strong guarantee only
+  /// for the learner, not for this snapshot, which a throw (out of memory) leaves part-copied.
+  void copy_from(const Params& params, const Opt& opt) {
+    parameters = params;
+    optimizer = opt;
+  }
+
   /// Moves the saved state into `params` and `opt`.
   void move_into(Params& params, Opt& opt) noexcept {
     static_assert(std::is_nothrow_move_assignable_v<Params> && std::is_nothrow_move_assignable_v<Opt>,

@@ -169,6 +169,9 @@ class transformer_model {
   using snapshot_type = learner_snapshot<transformer_params, adam>;
   /// Takes the snapshot described above.
   [[nodiscard]] snapshot_type snapshot() const { return {params_, opt_}; }
+  /// Takes it into `s`, an earlier snapshot of this model, reusing its storage
+  /// (`aida::SnapshotInto`: `aida::train` keeps one from step to step).
+  void snapshot_into(snapshot_type& s) const { s.copy_from(params_, opt_); }
   /// Puts back the state of a snapshot of this model; moves only, so it cannot throw.
   void restore(snapshot_type&& s) noexcept { s.move_into(params_, opt_); }
 
