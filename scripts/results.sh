@@ -40,7 +40,7 @@ sets=(
   # post against plain on five fresh seeds. Budget (100,000 calls) and levels (60%: where plain
   # IDA levelled off; 90%) chosen from a pilot on tuning seed 1
   # (docs/results/probes/permutation-2-pilot).
-  "permutation-2|80 min|--task permutation --difficulty 2 --methods post,plain --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  "permutation-2|120 min|--task permutation --difficulty 2 --methods post,plain --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
