@@ -41,6 +41,11 @@ sets=(
   # IDA levelled off; 90%) chosen from a pilot on tuning seed 1
   # (docs/results/probes/permutation-2-pilot).
   "permutation-2|120 min|--task permutation --difficulty 2 --methods post,plain --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  # Which part carries post on permutation-2: post with H' replaced by H, with the plain question
+  # source, without distillation, on fresh seeds 101-102 (the arg-min alone was probed on tuning
+  # seed 1: docs/results/probes/permutation-2-ablations-seed-1). Compare with post and plain on
+  # the same seeds in permutation-2 (same code: only docs changed between the two commits).
+  "permutation-2-ablations-101-102|100 min|--task permutation --difficulty 2 --methods post-hprime,post-source,post-distill --seed 101 --seeds 2 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
