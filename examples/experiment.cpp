@@ -21,7 +21,8 @@
 // validation set that stops the runs, and a test set that is only reported.
 //
 // Writes <out>/curves.csv (validation and test accuracy against overseer calls, every run),
-// <out>/runs.csv (each run's counts), <out>/summary.csv, <out>/accuracy.svg (test accuracy
+// <out>/runs.csv (each run's counts), <out>/answers.csv (each test question's mark at each run's
+// stop), <out>/summary.csv, <out>/accuracy.svg (test accuracy
 // against calls) and <out>/calls.svg (calls to 95% test accuracy per method, with bootstrap
 // intervals), and prints a table.
 //
@@ -409,7 +410,8 @@ std::optional<settings> parse(int argc, char** argv) {
   settings s;
   CLI::App app{"The experiment of aida: trains the reference model by IDA against an algorithmic overseer that\n"
                "can only decompose, and compares how many overseer calls each method needs to reach a test\n"
-               "accuracy. Writes curves.csv, runs.csv, summary.csv, table.md, accuracy.svg and calls.svg.",
+               "accuracy. Writes curves.csv, runs.csv, answers.csv, summary.csv, table.md, accuracy.svg and\n"
+               "calls.svg.",
                "experiment"};
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.get_formatter()->column_width(26);
@@ -641,10 +643,10 @@ class output_files {
   std::vector<staged> staged_;
 };
 
-/// The files the experiment writes in --out (runs.csv only after training).
+/// The files the experiment writes in --out (runs.csv and answers.csv only after training).
 std::vector<std::string> output_names(bool from_file) {
-  std::vector<std::string> names{"curves.csv", "runs.csv", "summary.csv", "table.md", "accuracy.svg", "calls.svg"};
-  if (from_file) names.erase(names.begin() + 1);
+  std::vector<std::string> names{"curves.csv", "runs.csv", "answers.csv", "summary.csv", "table.md", "accuracy.svg", "calls.svg"};
+  if (from_file) names.erase(names.begin() + 1, names.begin() + 3);
   return names;
 }
 
@@ -702,6 +704,8 @@ struct run_result {
   std::size_t steps = 0;
   std::size_t calls = 0;
   run_counts counts;
+  std::vector<bool> test_marks;  // at the last evaluation: which test questions it answered correctly
+  std::shared_ptr<const std::vector<std::string>> test_questions;  // in the order of test_marks
 
   /// Overseer calls spent when TEST accuracy first reached `a`, if it did.
   [[nodiscard]] std::optional<std::size_t> calls_to(double a) const {
@@ -739,9 +743,13 @@ struct validation_and_test {
   const Evaluator* validation;
   const Evaluator* test;
   double last_test = 0;
+  std::vector<bool> last_marks;  // the test questions answered correctly, at the last evaluation
   template <class F>
   double accuracy(F&& f) {
-    last_test = test->accuracy(f);
+    last_marks = test->marks(f);
+    last_test = test->size() == 0 ? 0.0
+                                  : static_cast<double>(std::count(last_marks.begin(), last_marks.end(), true)) /
+                                        static_cast<double>(test->size());
     return validation->accuracy(f);
   }
 };
@@ -957,9 +965,9 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
   const auto& codec = task.codec;
   aida::sampler rng(seed);
 
-  run_result run{method.name, seed, {}, 0, 0, 0, {}};
+  run_result run{method.name, seed, {}, 0, 0, 0, {}, {}, {}};
   const auto start = std::chrono::steady_clock::now();
-  validation_and_test<Evaluator> eval{&validation, &test};
+  validation_and_test<Evaluator> eval{&validation, &test, 0, {}};
   if (method.policy == "supervised") {
     // Upper bound: trained on LABELS from the evaluator of its own training questions, with
     // the same replay memory and updates per step as the IDA runs, so that it is not held
@@ -1055,6 +1063,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
   run.counts.faulty = shown_faults != nullptr && method.policy != "supervised";
   run.counts.faults = overseer.h.faults();
   run.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  run.test_marks = eval.last_marks;
   check_cell(method, run, cfg.candidates, cfg.distill_from, cfg.defer);
   return run;
 }
@@ -1219,8 +1228,12 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
   }
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
+  const auto questions = std::make_shared<const std::vector<std::string>>(test.questions());
   std::vector<run_result> out;
-  for (auto& r : results) out.push_back(std::move(*r));
+  for (auto& r : results) {
+    r->test_questions = questions;
+    out.push_back(std::move(*r));
+  }
   return out;
 }
 
@@ -1317,7 +1330,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   const std::string lo = percent(lo_level), hi = percent(hi_level);
   const std::string curves_path = cfg.out + "/curves.csv", runs_path = cfg.out + "/runs.csv",
                     summary_path = cfg.out + "/summary.csv", table_path = cfg.out + "/table.md";
-  std::ostringstream curves, runs_csv;
+  std::ostringstream curves, runs_csv, answers_csv;
   {
     auto& f = curves;
     f << "task,method,seed,step,overseer_calls,validation_accuracy,test_accuracy,deferred,seconds\n";
@@ -1341,6 +1354,20 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
         << c.deferred.fan_in << ',' << opt(r.calls_to(lo_level)) << ',' << opt(r.calls_to(hi_level)) << ',' << r.final_test()
         << ',' << r.final_validation() << ',' << r.seconds << ',' << (c.faulty ? cfg.overseer_error : 0.0) << ','
         << c.faults.wrong_answers << ',' << c.faults.wrong_splits << '\n';
+    }
+    // Each test question's mark at the run's last evaluation (what "test at stop" counts), for a
+    // breakdown by kind of question. The question is quoted (permutation's hold a comma).
+    auto quoted = [](const std::string& q) {
+      std::string o = "\"";
+      for (char ch : q) o += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      return o + '"';
+    };
+    answers_csv << "task,method,seed,question,correct_at_stop\n";
+    for (const auto& r : runs) {
+      if (!r.test_questions || r.test_marks.size() != r.test_questions->size()) continue;  // never evaluated
+      for (std::size_t i = 0; i < r.test_marks.size(); ++i)
+        answers_csv << task << ',' << r.method << ',' << r.seed << ',' << quoted((*r.test_questions)[i]) << ','
+                    << (r.test_marks[i] ? 1 : 0) << '\n';
     }
   }
   const auto reference = reference_method(methods);
@@ -1466,7 +1493,10 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   // --from), and none is said to be written unless it was.
   output_files files;
   files.add(curves_path, curves.str());
-  if (!from_file) files.add(runs_path, runs_csv.str());
+  if (!from_file) {
+    files.add(runs_path, runs_csv.str());
+    files.add(cfg.out + "/answers.csv", answers_csv.str());
+  }
   files.add(summary_path, summary.str());
   files.add(table_path, table.str());
   files.add(cfg.out + "/accuracy.svg", plot.to_svg());
@@ -1478,7 +1508,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     std::cout << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
               << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "
                  "calls it made, a lower bound)\n";
-  std::cout << "wrote " << curves_path << (from_file ? "" : ", runs.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
+  std::cout << "wrote " << curves_path << (from_file ? "" : ", runs.csv, answers.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
 }
 
 }  // namespace
@@ -1582,7 +1612,7 @@ std::vector<run_result> read_curves(settings& cfg, std::vector<std::string>& met
     task = f[0];
     if (std::find(methods.begin(), methods.end(), f[1]) == methods.end()) methods.push_back(f[1]);
     auto r = std::find_if(runs.begin(), runs.end(), [&](const run_result& x) { return x.method == f[1] && x.seed == seed; });
-    if (r == runs.end()) r = runs.insert(runs.end(), run_result{f[1], seed, {}, 0, 0, 0, {}});
+    if (r == runs.end()) r = runs.insert(runs.end(), run_result{f[1], seed, {}, 0, 0, 0, {}, {}, {}});
     r->curve.push_back(p);
     r->seconds = p.seconds, r->steps = p.step, r->calls = p.calls;
   }

@@ -362,6 +362,11 @@ TYPED_TEST(TaskTest, EvaluatorCountsExactMatches) {
   const auto e = ev.evaluate([&](const std::string& q) { return asked++ < 10 ? h.answer(q) : std::string("?"); });
   EXPECT_EQ(e.correct, 10u);
   EXPECT_EQ(e.total, 30u);
+  // marks: right on the questions at odd positions only, marked there and nowhere else.
+  std::size_t at = 0;
+  const auto marked = ev.marks([&](const std::string& q) { return at++ % 2 == 1 ? h.answer(q) : std::string("?"); });
+  ASSERT_EQ(marked.size(), qs.size());
+  for (std::size_t i = 0; i < qs.size(); ++i) EXPECT_EQ(marked[i], i % 2 == 1) << i;
   // Through the trainer's interface (std::function), as aida::train calls it.
   const std::function<std::string(const std::string&)> f = [&](const std::string& q) { return h.answer(q); };
   EXPECT_DOUBLE_EQ(ev.accuracy(f), 1.0);

@@ -117,6 +117,15 @@ class evaluator {
     return e;
   }
 
+  /// One mark per held-out question, in the order of `questions()`: true where `f(question)`
+  /// equals the ground truth (for a breakdown of the accuracy by kind of question).
+  template <class F>
+  [[nodiscard]] std::vector<bool> marks(F&& f) const {
+    std::vector<bool> out(questions_.size());
+    for (std::size_t i = 0; i < questions_.size(); ++i) out[i] = labels_[i].matches(std::string(f(questions_[i])));
+    return out;
+  }
+
   /// The fraction of held-out questions that `f` answers correctly.
   template <class F>
   [[nodiscard]] double accuracy(F&& f) const {
