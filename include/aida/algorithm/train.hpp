@@ -367,31 +367,35 @@ constexpr bool train_arguments() {
   }
 }
 
+/// Sets this rank's failure flag at `buffer[offset + rank]` (the caller sized `buffer` and zeroed
+/// the flags), sums `buffer` over the ranks of `comm`, and returns the first failing rank (size
+/// when none).
+template <class Comm>
+int sum_with_failure_flags(Comm& comm, std::vector<double>& buffer, std::size_t offset, bool failed) {
+  buffer[offset + static_cast<std::size_t>(comm.rank())] = failed ? 1.0 : 0.0;
+  comm.all_reduce_sum(std::span<double>(buffer));
+  const int ranks = comm.size();
+  for (int r = 0; r < ranks; ++r)
+    if (buffer[offset + static_cast<std::size_t>(r)] != 0) return r;
+  return ranks;
+}
+
 /// Sums over the ranks of `comm` a step's counts `delta` and each rank's failure flag;
 /// returns the rank of the first failing rank (size when none).
 template <class Comm>
 int exchange_tally(Comm& comm, train_state& delta, bool failed, std::vector<double>& buffer) {
-  const int ranks = comm.size();
-  buffer.assign(tally_size + static_cast<std::size_t>(ranks), 0.0);
+  buffer.assign(tally_size + static_cast<std::size_t>(comm.size()), 0.0);
   tally_to(delta, buffer.data());
-  buffer[tally_size + static_cast<std::size_t>(comm.rank())] = failed ? 1.0 : 0.0;
-  comm.all_reduce_sum(std::span<double>(buffer));
+  const int first = sum_with_failure_flags(comm, buffer, tally_size, failed);
   tally_from(buffer.data(), delta);
-  for (int r = 0; r < ranks; ++r)
-    if (buffer[tally_size + static_cast<std::size_t>(r)] != 0) return r;
-  return ranks;
+  return first;
 }
 
 /// Tells every rank of `comm` which ranks failed; returns the first (size when none).
 template <class Comm>
 int first_failed_rank(Comm& comm, bool failed, std::vector<double>& buffer) {
-  const int ranks = comm.size();
-  buffer.assign(static_cast<std::size_t>(ranks), 0.0);
-  buffer[static_cast<std::size_t>(comm.rank())] = failed ? 1.0 : 0.0;
-  comm.all_reduce_sum(std::span<double>(buffer));
-  for (int r = 0; r < ranks; ++r)
-    if (buffer[static_cast<std::size_t>(r)] != 0) return r;
-  return ranks;
+  buffer.assign(static_cast<std::size_t>(comm.size()), 0.0);
+  return sum_with_failure_flags(comm, buffer, 0, failed);
 }
 
 /// Broadcasts from rank 0 a value of trivially copyable type.
