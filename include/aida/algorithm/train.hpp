@@ -518,10 +518,11 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
   };
   auto evaluate = [&] {
     // Rank 0 evaluates and tells the others the accuracy, or that its evaluator threw.
+    // Two doubles: no padding bytes, so that every byte broadcast is initialised.
     struct shared_accuracy {
       double accuracy;
-      std::uint8_t failed;
-    } shared{state.accuracy, 0};
+      double failed;  // 1 when rank 0's evaluator threw
+    } shared{state.accuracy, 0.0};
     if (rank == 0)
       guarded([&] {
         shared.accuracy = static_cast<double>(evaluator.accuracy(std::function<A(const Q&)>(
@@ -529,13 +530,13 @@ train_state train_loop(Comm& comm, Src& questions, H& h, M& ml, V& adv, const C&
       });
     if constexpr (!one_process)
       if (distributed) {
-        shared.failed = callback_failure != nullptr;
+        shared.failed = callback_failure != nullptr ? 1.0 : 0.0;
         broadcast_value(comm, shared);
       }
     state.accuracy = shared.accuracy;
     ++state.evaluations;
     state.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (shared.failed) return;  // the other ranks' callbacks are not told of an evaluation that failed
+    if (shared.failed != 0) return;  // the other ranks' callbacks are not told of an evaluation that failed
     guarded([&] { (detail::notify_evaluate(callbacks, state), ...); });
   };
   // Episode i of a step is this rank's when i % ranks == rank (every episode, alone).
