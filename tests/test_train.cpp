@@ -235,6 +235,55 @@ TEST(Train, MetricsFilesHaveAHeaderAndARowPerEvaluation) {
   EXPECT_EQ(lines[0].rfind("{\"run\":\"run\\\"1\",\"step\":2,", 0), 0u) << lines[0];
 }
 
+// In data-parallel training every rank may be given the same path: only rank 0 empties the
+// file and writes it; another rank's metrics leave it as it is, even when made after rank 0
+// started writing (on a shared file system the ranks start at different times).
+TEST(Train, MetricsFilesAreWrittenByRankZeroAloneAndNotEmptiedByTheOthers) {
+  const aida_test::temp_dir tmp;
+  const std::string csv = (tmp.path / "metrics.csv").string();
+  const std::string jsonl = (tmp.path / "metrics.jsonl").string();
+  auto lines_of = [](const std::string& path) {
+    std::ifstream f(path);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(f, l);) out.push_back(l);
+    return out;
+  };
+  {  // an earlier run's file is emptied by rank 0's start, not before
+    std::ofstream old(csv);
+    old << "an earlier run\n";
+  }
+  aida::train_state zero, one;
+  one.rank = 1;
+  aida::callbacks::csv_metrics c0(csv, "r0");
+  aida::callbacks::json_lines_metrics j0(jsonl, "r0");
+  EXPECT_EQ(lines_of(csv), std::vector<std::string>{"an earlier run"});
+  c0.on_begin(zero), j0.on_begin(zero);
+  zero.step = 1;
+  c0.on_evaluate(zero), j0.on_evaluate(zero);
+  aida::callbacks::csv_metrics c1(csv, "r1");
+  aida::callbacks::json_lines_metrics j1(jsonl, "r1");
+  c1.on_begin(one), j1.on_begin(one);
+  one.step = 1;
+  c1.on_evaluate(one), j1.on_evaluate(one);
+  zero.step = 2;
+  c0.on_evaluate(zero), j0.on_evaluate(zero);
+  const auto rows = lines_of(csv), objects = lines_of(jsonl);
+  ASSERT_EQ(rows.size(), 3u);  // the header and rank 0's two rows
+  EXPECT_EQ(rows[0].rfind("run,step,", 0), 0u);
+  EXPECT_EQ(rows[1].rfind("r0,1,", 0), 0u);
+  EXPECT_EQ(rows[2].rfind("r0,2,", 0), 0u);
+  ASSERT_EQ(objects.size(), 2u);
+  EXPECT_EQ(objects[1].rfind("{\"run\":\"r0\",\"step\":2,", 0), 0u) << objects[1];
+  // A path that cannot be written is refused when the metrics are made, before any training.
+  const std::string nowhere = (tmp.path / "no-such-dir" / "m.csv").string();
+  try {
+    const aida::callbacks::csv_metrics bad(nowhere);
+    ADD_FAILURE() << "csv_metrics accepted " << nowhere;
+  } catch (const aida::error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open metrics file '" + nowhere + "'"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Train, ProgressLineIsQuietWhenNotATerminal) {
   std::ostringstream out;
   aida::callbacks::progress_line quiet(out, false, -1);  // fd -1 is no terminal

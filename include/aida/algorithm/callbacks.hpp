@@ -80,11 +80,37 @@ class progress_line {
 };
 
 namespace detail {
-inline std::ofstream open_for_writing(const std::string& path) {
-  std::ofstream f(path, std::ios::out | std::ios::trunc);
-  if (!f) throw error("aida: cannot open metrics file '" + path + "' for writing");
-  return f;
-}
+/// A metrics file written by rank 0 only. Constructing it checks that `path` can be opened for
+/// writing (throwing `aida::error` naming it) without truncating it, so that every rank may be
+/// given the same path (on a shared file system, a rank other than 0 must not empty the file
+/// rank 0 writes). Rank 0 truncates it and writes the header at `on_begin`, or at its first row.
+class rank0_file {
+ public:
+  rank0_file(std::string path, std::string header) : path_(std::move(path)), header_(std::move(header)) {
+    const std::ofstream probe(path_, std::ios::out | std::ios::app);
+    if (!probe) throw error("aida: cannot open metrics file '" + path_ + "' for writing");
+  }
+  /// On rank 0: truncates the file and writes the header (once).
+  void begin(const train_state& s) {
+    if (s.rank == 0 && !started_) start();
+  }
+  /// The stream to write rank 0's rows to, started if it was not.
+  std::ofstream& out() {
+    if (!started_) start();
+    return out_;
+  }
+
+ private:
+  void start() {
+    out_.open(path_, std::ios::out | std::ios::trunc);
+    if (!out_) throw error("aida: cannot open metrics file '" + path_ + "' for writing");
+    out_ << header_ << std::flush;
+    started_ = true;
+  }
+  std::string path_, header_;
+  std::ofstream out_;
+  bool started_ = false;
+};
 inline std::string number(double x) {
   if (std::isnan(x)) return "null";
   std::ostringstream o;
@@ -97,18 +123,21 @@ inline std::string number(double x) {
 /// so several runs can share one file.
 class csv_metrics {
  public:
-  /// Creates or truncates the file `path` and writes the header; throws `aida::error` when
-  /// the file cannot be opened.
+  /// Writes to the file `path`; throws `aida::error` when it cannot be opened for writing.
+  /// Rank 0 creates or truncates it and writes the header when training begins; other ranks
+  /// never touch it (every rank may be given the same path).
   csv_metrics(const std::string& path, std::string label = "")
-      : out_(detail::open_for_writing(path)), label_(std::move(label)) {
-    out_ << "run,step,episodes,overseer_calls,h_answer,h_fan_out,h_fan_in,model_calls,adversary_calls,"
-            "model_loss,adversary_loss,accuracy,threshold,difficulty,seconds\n";
-  }
+      : file_(path,
+              "run,step,episodes,overseer_calls,h_answer,h_fan_out,h_fan_in,model_calls,adversary_calls,"
+              "model_loss,adversary_loss,accuracy,threshold,difficulty,seconds\n"),
+        label_(std::move(label)) {}
+  /// On rank 0: truncates the file and writes the header.
+  void on_begin(train_state& s) { file_.begin(s); }
   /// Writes a row of `s`'s metrics and flushes it (on rank 0 only, in data-parallel training).
   void on_evaluate(train_state& s) {
     if (s.rank != 0) return;
     using detail::number;
-    out_ << label_ << ',' << s.step << ',' << s.episodes << ',' << s.overseer.total() << ','
+    file_.out() << label_ << ',' << s.step << ',' << s.episodes << ',' << s.overseer.total() << ','
          << s.overseer.answer << ',' << s.overseer.fan_out << ',' << s.overseer.fan_in << ','
          << s.model_calls << ',' << s.adversary_calls << ',' << number(s.model_loss) << ','
          << number(s.adversary_loss) << ',' << number(s.accuracy) << ',' << number(s.threshold) << ','
@@ -117,22 +146,24 @@ class csv_metrics {
   }
 
  private:
-  std::ofstream out_;
+  detail::rank0_file file_;
   std::string label_;
 };
 
 /// Metrics at each evaluation as JSON lines, one object per line.
 class json_lines_metrics {
  public:
-  /// Creates or truncates the file `path`; throws `aida::error` when it cannot be opened.
+  /// Writes to the file `path`; throws `aida::error` when it cannot be opened for writing.
+  /// Rank 0 creates or truncates it when training begins; other ranks never touch it.
   /// `label` is each object's `run`.
-  explicit json_lines_metrics(const std::string& path, std::string label = "")
-      : out_(detail::open_for_writing(path)), label_(std::move(label)) {}
+  explicit json_lines_metrics(const std::string& path, std::string label = "") : file_(path, ""), label_(std::move(label)) {}
+  /// On rank 0: truncates the file.
+  void on_begin(train_state& s) { file_.begin(s); }
   /// Writes a line of `s`'s metrics and flushes it (on rank 0 only, in data-parallel training).
   void on_evaluate(train_state& s) {
     if (s.rank != 0) return;
     using detail::number;
-    out_ << "{\"run\":\"" << escape(label_) << "\",\"step\":" << s.step << ",\"episodes\":" << s.episodes
+    file_.out() << "{\"run\":\"" << escape(label_) << "\",\"step\":" << s.step << ",\"episodes\":" << s.episodes
          << ",\"overseer_calls\":" << s.overseer.total() << ",\"h_answer\":" << s.overseer.answer
          << ",\"h_fan_out\":" << s.overseer.fan_out << ",\"h_fan_in\":" << s.overseer.fan_in
          << ",\"model_calls\":" << s.model_calls << ",\"adversary_calls\":" << s.adversary_calls
@@ -155,7 +186,7 @@ class json_lines_metrics {
     }
     return o;
   }
-  std::ofstream out_;
+  detail::rank0_file file_;
   std::string label_;
 };
 
