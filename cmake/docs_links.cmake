@@ -11,6 +11,11 @@
 # in the repository> and the link rewritten to it. A link that names nothing in the
 # repository either is an error naming the page and the link. A link with a fragment to one of
 # the Markdown pages, which Doxygen leaves as written, is pointed at that page's HTML.
+#
+# The fragments are GitHub's anchors of the headings (`#which-one` for "## Which one"), which
+# Doxygen does not make (it names a heading autotoc_md<N>): each heading of a Markdown page gets
+# a second anchor with GitHub's name, so that one link works on GitHub and in the HTML, and a
+# link to a fragment that no heading of its page has is an error too.
 cmake_minimum_required(VERSION 3.20)
 if(NOT SOURCE OR NOT HTML)
   message(FATAL_ERROR "docs_links.cmake: give -DSOURCE=<repository> and -DHTML=<html directory>")
@@ -18,6 +23,48 @@ endif()
 
 file(REMOVE_RECURSE "${HTML}/files")  # what an earlier build copied
 file(GLOB pages "${HTML}/*.html")
+
+# GitHub's anchors for the headings of the Markdown pages (index.html is README.md). GitHub
+# lower-cases the heading's text, drops what is not a letter, digit, space, '-' or '_' (here:
+# every non-ASCII character too, which holds for this project's headings), turns spaces into
+# '-', and numbers a repeated name (-1, -2, ...). A ';' of the HTML is kept out of CMake's
+# lists as @SEMI@.
+set(slugged 0)
+foreach(page IN LISTS pages)
+  get_filename_component(name "${page}" NAME)
+  if(NOT name MATCHES "^md_" AND NOT name STREQUAL "index.html")
+    continue()
+  endif()
+  file(READ "${page}" text)
+  string(REPLACE ";" "@SEMI@" text "${text}")
+  string(REGEX MATCHALL "id=\"autotoc_md[0-9]+\"></a>\n?[^\n]*</h[1-6]>" headings "${text}")
+  set(seen "")
+  foreach(heading IN LISTS headings)
+    string(REGEX REPLACE "^id=\"(autotoc_md[0-9]+)\".*" "\\1" id "${heading}")
+    string(REGEX REPLACE "^id=\"autotoc_md[0-9]+\"></a>\n?(.*)</h[1-6]>$" "\\1" title "${heading}")
+    string(REGEX REPLACE "<[^>]*>" "" title "${title}")         # tags (<code>)
+    string(REGEX REPLACE "&lt@SEMI@/?tt&gt@SEMI@" "" title "${title}")  # a code span, as Doxygen writes one in a heading
+    string(REGEX REPLACE "&[#a-zA-Z0-9]+@SEMI@" "" title "${title}")  # entities: punctuation
+    string(REPLACE "@SEMI@" "" title "${title}")                       # and so is ';'
+    string(TOLOWER "${title}" title)
+    string(REGEX REPLACE "[^a-z0-9 _-]" "" slug "${title}")
+    string(REPLACE " " "-" slug "${slug}")
+    set(unique "${slug}")
+    set(n 0)
+    while(unique IN_LIST seen)
+      math(EXPR n "${n} + 1")
+      set(unique "${slug}-${n}")
+    endwhile()
+    list(APPEND seen "${unique}")
+    string(FIND "${text}" "id=\"${unique}\"" already)
+    if(already EQUAL -1)
+      string(REPLACE "id=\"${id}\"></a>" "id=\"${id}\"></a><a class=\"anchor\" id=\"${unique}\"></a>" text "${text}")
+      math(EXPR slugged "${slugged} + 1")
+    endif()
+  endforeach()
+  string(REPLACE "@SEMI@" ";" text "${text}")
+  file(WRITE "${page}" "${text}")
+endforeach()
 set(broken "")
 set(copied 0)
 foreach(page IN LISTS pages)
@@ -84,4 +131,31 @@ endforeach()
 if(broken)
   message(FATAL_ERROR "docs: these links of the HTML lead to no file of the repository:${broken}")
 endif()
-message(STATUS "docs: ${copied} links to files and folders of the repository, copied to ${HTML}/files")
+
+# Every link to a heading of a Markdown page names one that the page has.
+set(fragments 0)
+foreach(page IN LISTS pages)
+  get_filename_component(name "${page}" NAME)
+  file(READ "${page}" text)
+  string(REPLACE ";" "@SEMI@" text "${text}")
+  string(REGEX MATCHALL "href=\"(md_[A-Za-z0-9_]+|index)\\.html#[^\"]+\"" links "${text}")
+  list(REMOVE_DUPLICATES links)
+  foreach(link IN LISTS links)
+    string(REGEX REPLACE "^href=\"([^#]+)#([^\"]+)\"$" "\\1" target "${link}")
+    string(REGEX REPLACE "^href=\"([^#]+)#([^\"]+)\"$" "\\2" fragment "${link}")
+    if(NOT EXISTS "${HTML}/${target}")
+      continue()  # a page the first pass already reported
+    endif()
+    file(READ "${HTML}/${target}" target_text)
+    string(FIND "${target_text}" "id=\"${fragment}\"" at)
+    if(at EQUAL -1)
+      string(APPEND broken "\n  ${name}: ${target}#${fragment}")
+    endif()
+    math(EXPR fragments "${fragments} + 1")
+  endforeach()
+endforeach()
+if(broken)
+  message(FATAL_ERROR "docs: these links of the HTML name a heading that their page does not have:${broken}")
+endif()
+message(STATUS "docs: ${copied} links to files and folders of the repository, copied to ${HTML}/files; "
+               "${slugged} headings given GitHub's anchors; ${fragments} links to headings checked")
