@@ -221,6 +221,60 @@ TEST(CachedOverseer, SplitsAndFanInsOfMoreThanTwoAreStoredWhole) {
   EXPECT_EQ(store2.size(), 1u);
 }
 
+/// Whether the cached overseer `C` has forget members (its store has erase(key)).
+template <class C>
+constexpr bool can_forget = requires(C& c, const std::string& q) {
+  c.forget_answer(q);
+  c.forget_fan_out(q);
+};
+
+/// counting_overseer that gets every decision wrong while `wrong` is set.
+struct erring_overseer {
+  counting_overseer h;
+  bool wrong = true;
+  std::string answer(const std::string& q) { return wrong ? "wrong" : h.answer(q); }
+  move_t fan_out(const std::string& q) { return wrong ? move_t::answer("wrong") : h.fan_out(q); }
+  move_t fan_in(const std::string& q, const sub_t& s1, const sub_t& s2) {
+    return wrong ? move_t::answer("wrong") : h.fan_in(q, s1, s2);
+  }
+};
+
+// A wrong decision of H is repeated from the store until it is forgotten; then H is asked
+// again and its new decision stored. Forgetting what was never stored says so; the other
+// entries stay. A store without erase(key) has no forget members.
+TEST(CachedOverseer, AForgottenDecisionIsAskedOfHAgain) {
+  erring_overseer h;
+  aida::memory_cache store;
+  aida::cached_overseer cache(h, store);
+  const sub_t a{"12", "3"}, b{"34", "7"};
+  EXPECT_EQ(cache.answer(std::string("123")), "wrong");
+  EXPECT_EQ(cache.fan_out(std::string("1234")), move_t::answer("wrong"));
+  EXPECT_EQ(cache.fan_in(std::string("1234"), a, b), move_t::answer("wrong"));
+  EXPECT_EQ(cache.answer(std::string("55")), "wrong");
+  h.wrong = false;  // H would now decide right, but the store answers
+  EXPECT_EQ(cache.answer(std::string("123")), "wrong");
+  EXPECT_EQ(cache.fan_in(std::string("1234"), a, b), move_t::answer("wrong"));
+  EXPECT_EQ(h.h.reached, calls{});
+
+  EXPECT_TRUE(cache.forget_answer(std::string("123")));
+  EXPECT_TRUE(cache.forget_fan_out(std::string("1234")));
+  EXPECT_TRUE(cache.forget_fan_in(std::string("1234"), a, b));
+  EXPECT_FALSE(cache.forget_answer(std::string("123")));                 // already forgotten
+  EXPECT_FALSE(cache.forget_fan_in(std::string("1234"), b, a));          // never stored (order)
+  EXPECT_FALSE(cache.forget_answer(std::string("1234")));                // a fan-out's question
+  EXPECT_EQ(store.size(), 1u);                                           // "55" stays
+  EXPECT_EQ(cache.answer(std::string("123")), "6");
+  EXPECT_EQ(cache.fan_out(std::string("1234")), move_t::split("12", "34"));
+  const sub_t both[2] = {a, b};
+  EXPECT_EQ(cache.fan_in(std::string("1234"), std::span<const sub_t>(both)), move_t::answer("10"));
+  EXPECT_EQ(cache.answer(std::string("123")), "6");                      // stored again
+  EXPECT_EQ(cache.answer(std::string("55")), "wrong");                   // not forgotten
+  EXPECT_EQ(h.h.reached, (calls{.answer = 1, .fan_out = 1, .fan_in = 1}));
+
+  static_assert(can_forget<aida::cached_overseer<erring_overseer, aida::memory_cache>>);
+  static_assert(!can_forget<aida::cached_overseer<erring_overseer, map_store>>);
+}
+
 // A stored value that does not read back is a cache_error naming the store, the kind of
 // decision and the question; nothing is counted.
 TEST(CachedOverseer, ACorruptValueIsAClearError) {

@@ -164,6 +164,29 @@ TEST(SqliteCache, StoresBytesExactlyAndKeepsTheFirstValue) {
   EXPECT_EQ(store.size(), 1u);
 }
 
+// erase removes one decision, committed: gone from a second connection to the file, and
+// after reopening; erasing it again, or a key never stored, says there was nothing.
+TEST(SqliteCache, EraseRemovesOneDecisionForGood) {
+  temp_dir dir;
+  const std::string path = (dir.path / "e.sqlite").string();
+  {
+    aida::sqlite_cache store(path);
+    aida::sqlite_cache other(path);
+    store.insert("a", "1");
+    store.insert("b", "2");
+    EXPECT_TRUE(store.erase("a"));
+    EXPECT_FALSE(store.erase("a"));
+    EXPECT_FALSE(store.erase("never"));
+    EXPECT_EQ(other.find("a"), std::nullopt);
+    EXPECT_EQ(other.find("b"), std::optional<std::string>("2"));
+    EXPECT_EQ(store.insert("a", "3"), "3");  // a new decision may be stored under it
+    EXPECT_TRUE(other.erase("a"));
+  }
+  aida::sqlite_cache reopened(path);
+  EXPECT_EQ(reopened.find("a"), std::nullopt);
+  EXPECT_EQ(reopened.size(), 1u);
+}
+
 // ---- two processes ----------------------------------------------------------------------
 
 // Parent and child store the same keys at the same time, each with its own value. Every key

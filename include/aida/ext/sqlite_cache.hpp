@@ -109,6 +109,7 @@ class sqlite_cache {
     find_ = prepare("SELECT value FROM aida_cache_entries WHERE key = ?1");
     insert_ = prepare("INSERT INTO aida_cache_entries(key, value) VALUES(?1, ?2) ON CONFLICT(key) DO NOTHING");
     count_ = prepare("SELECT count(*) FROM aida_cache_entries");
+    erase_ = prepare("DELETE FROM aida_cache_entries WHERE key = ?1");
   }
 
   /// The value stored under `key`, if any.
@@ -136,6 +137,16 @@ class sqlite_cache {
     std::optional<std::string> kept = find(key);
     if (!kept) throw cache_error("aida: sqlite_cache '" + opt_.path + "': a key that was present has disappeared");
     return std::move(*kept);
+  }
+
+  /// Removes the value under `key` in a transaction of its own, committed before it returns;
+  /// whether there was one.
+  bool erase(const std::string& key) {
+    const reset_on_exit r{erase_.get()};
+    bind(erase_.get(), 1, key);
+    const int rc = sqlite3_step(erase_.get());
+    if (rc != SQLITE_DONE) fail("removing a decision", rc);
+    return sqlite3_changes(db()) == 1;
   }
 
   /// The number of stored decisions.
@@ -285,7 +296,7 @@ class sqlite_cache {
 
   sqlite_cache_options opt_;
   std::unique_ptr<sqlite3, db_closer> db_;  // declared before the statements: closed after them
-  stmt_ptr find_, insert_, count_;
+  stmt_ptr find_, insert_, count_, erase_;
 };
 
 }  // namespace aida

@@ -42,7 +42,8 @@ struct cache_error : error {
 /// (the first one stored wins).
 ///
 /// **Optional:** `s.where() -> std::string`, what error messages call the store (a file's
-/// path).
+/// path); `s.erase(key) -> bool`, which removes the value under `key` and says whether there
+/// was one (`cached_overseer`'s `forget_*` members need it).
 ///
 /// **Models:** `aida::memory_cache`, `aida::sqlite_cache`.
 template <class S>
@@ -64,6 +65,8 @@ class memory_cache {
   std::string insert(const std::string& key, const std::string& value) {
     return map_.try_emplace(key, value).first->second;
   }
+  /// Removes the value under `key`; whether there was one.
+  bool erase(const std::string& key) { return map_.erase(key) == 1; }
   /// The number of stored entries.
   [[nodiscard]] std::size_t size() const noexcept { return map_.size(); }
   /// What error messages call it.
@@ -215,6 +218,35 @@ class cached_overseer {
         key(kind::fan_in, q, subs), q, &overseer_calls::fan_in,
         [&] { return fan_in_of<Q, A>(detail::call_fan_in(h_, q, subs, ctx)); },
         [&] { return ctx.by == producer::overseer; }, [&] { ctx.from_cache = true; });
+  }
+
+  /// Removes the stored answer `H(q)`, so that the next call asks H again (a decision found
+  /// wrong, by an audit, say: an erring H is otherwise repeated for as long as the store
+  /// lives). Whether one was stored. Needs a store with `erase(key)`.
+  template <class Q>
+    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+  bool forget_answer(const Q& q) {
+    return static_cast<bool>(store_.erase(key(kind::answer, q)));
+  }
+  /// Removes the stored `H_fan_out(q)`; whether one was stored.
+  template <class Q>
+    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+  bool forget_fan_out(const Q& q) {
+    return static_cast<bool>(store_.erase(key(kind::fan_out, q)));
+  }
+  /// Removes the stored `H_fan_in(q, subs)` (the subanswers in the order they were given);
+  /// whether one was stored.
+  template <class Q, class A>
+    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+  bool forget_fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs) {
+    return static_cast<bool>(store_.erase(key(kind::fan_in, q, subs)));
+  }
+  /// Removes the stored `H_fan_in(q, s1, s2)` of a split of two; whether one was stored.
+  template <class Q, class A>
+    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+  bool forget_fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
+    const Subanswer<Q, A> both[2] = {s1, s2};
+    return forget_fan_in(q, std::span<const Subanswer<Q, A>>(both, 2));
   }
 
   /// H's `well_formed(q)`, when H has it (the primed overseer asks it of a model's split).
