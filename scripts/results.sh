@@ -48,7 +48,10 @@ sets=(
   "permutation-2-ablations-101-102|55 min|--task permutation --difficulty 2 --methods post-hprime,post-source,post-distill --seed 101 --seeds 2 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # post without H' (the one ablation that failed a seed of 101-102) on the other three fresh
   # seeds, so that H''s part is measured on all five.
-  "permutation-2-ablations-hprime-103-105|50 min|--task permutation --difficulty 2 --methods post-hprime --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  "permutation-2-ablations-hprime-103-105|26 min|--task permutation --difficulty 2 --methods post-hprime --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  # post with the plain question source and without distillation on seeds 103-105: with the
+  # set of 101-102, each one-factor ablation but post-argmin on all five fresh seeds.
+  "permutation-2-ablations-source-distill-103-105|60 min|--task permutation --difficulty 2 --methods post-source,post-distill --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
