@@ -120,7 +120,7 @@ inline std::string number(double x) {
 }  // namespace detail
 
 /// Metrics at each evaluation as CSV rows (header written first); `label` goes in column 1
-/// so several runs can share one file.
+/// so several runs' files can be joined into one.
 class csv_metrics {
  public:
   /// Writes to the file `path`; throws `aida::error` when it cannot be opened for writing.

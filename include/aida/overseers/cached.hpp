@@ -52,6 +52,13 @@ concept CacheStore = requires(S& s, const std::string& key) {
   { s.insert(key, key) } -> std::convertible_to<std::string>;
 };
 
+/// A `CacheStore` that can also remove a value: `s.erase(key) -> bool` (whether there was
+/// one). `cached_overseer`'s `forget_*` members need it.
+template <class S>
+concept ErasableStore = CacheStore<S> && requires(S& s, const std::string& key) {
+  { s.erase(key) } -> std::convertible_to<bool>;
+};
+
 /// A `CacheStore` in memory (an `std::unordered_map`): for one process, gone at its end.
 class memory_cache {
  public:
@@ -224,26 +231,26 @@ class cached_overseer {
   /// wrong, by an audit, say: an erring H is otherwise repeated for as long as the store
   /// lives). Whether one was stored. Needs a store with `erase(key)`.
   template <class Q>
-    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+    requires ErasableStore<Store>
   bool forget_answer(const Q& q) {
     return static_cast<bool>(store_.erase(key(kind::answer, q)));
   }
   /// Removes the stored `H_fan_out(q)`; whether one was stored.
   template <class Q>
-    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+    requires ErasableStore<Store>
   bool forget_fan_out(const Q& q) {
     return static_cast<bool>(store_.erase(key(kind::fan_out, q)));
   }
   /// Removes the stored `H_fan_in(q, subs)` (the subanswers in the order they were given);
   /// whether one was stored.
   template <class Q, class A>
-    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+    requires ErasableStore<Store>
   bool forget_fan_in(const Q& q, std::span<const Subanswer<Q, A>> subs) {
     return static_cast<bool>(store_.erase(key(kind::fan_in, q, subs)));
   }
   /// Removes the stored `H_fan_in(q, s1, s2)` of a split of two; whether one was stored.
   template <class Q, class A>
-    requires requires(Store& s, const std::string& k) { { s.erase(k) } -> std::convertible_to<bool>; }
+    requires ErasableStore<Store>
   bool forget_fan_in(const Q& q, const Subanswer<Q, A>& s1, const Subanswer<Q, A>& s2) {
     const Subanswer<Q, A> both[2] = {s1, s2};
     return forget_fan_in(q, std::span<const Subanswer<Q, A>>(both, 2));
