@@ -20,8 +20,9 @@ function(millionths text out)
     set(whole ${CMAKE_MATCH_1})
     set(frac "${CMAKE_MATCH_3}000000")
     string(SUBSTRING "${frac}" 0 6 frac)
-    string(REGEX REPLACE "^0+([0-9])" "\\1" frac "${frac}")
-    math(EXPR v "${whole} * 1000000 + ${frac}")
+    # "050000" read as 1050000 - 1000000: no leading zeros to strip (a REGEX REPLACE anchored at
+    # ^ strips again after each match in CMake 3.25: "050000" became "50").
+    math(EXPR v "${whole} * 1000000 + 1${frac} - 1000000")
     set(${out} ${v} PARENT_SCOPE)
   else()
     message(FATAL_ERROR "check_answers.cmake: '${text}' is not an accuracy in [0, 1]")
