@@ -24,7 +24,8 @@
 // <out>/runs.csv (each run's counts), <out>/answers.csv (each test question's mark at each run's
 // stop), <out>/summary.csv, <out>/accuracy.svg (test accuracy
 // against calls) and <out>/calls.svg (calls to 95% test accuracy per method, with bootstrap
-// intervals), and prints a table.
+// intervals), and prints a table. The files are re-written each time a run ends, with the runs
+// ended so far: an experiment stopped part-way keeps the runs it finished.
 //
 // Built with the mpi component (aida/ext/mpi.hpp), it trains data-parallel when started by
 // mpirun: `mpirun -np N experiment ...` runs one run at a time over N ranks (each rank builds
@@ -411,7 +412,7 @@ std::optional<settings> parse(int argc, char** argv) {
   CLI::App app{"The experiment of aida: trains the reference model by IDA against an algorithmic overseer that\n"
                "can only decompose, and compares how many overseer calls each method needs to reach a test\n"
                "accuracy. Writes curves.csv, runs.csv, answers.csv, summary.csv, table.md, accuracy.svg and\n"
-               "calls.svg.",
+               "calls.svg, again each time a run ends (a stopped experiment keeps the runs it finished).",
                "experiment"};
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.get_formatter()->column_width(26);
@@ -1116,9 +1117,13 @@ run_result run_one(const run_kit& task, const erased_source& source, const aida:
   return run_with(task, source, validation, test, method, seed, cfg, ml, adv);
 }
 
+/// Called after each run ends with every run ended so far (in the order the runs end), before
+/// the run is announced; with more than one run at a time, never by two threads at once.
+using on_run_end = std::function<void(const std::vector<run_result>&)>;
+
 std::vector<run_result> run_jobs(const run_kit& task, const erased_source& source,
                                  const aida::tasks::evaluator& validation, const aida::tasks::evaluator& test,
-                                 const settings& cfg);
+                                 const settings& cfg, const on_run_end& ended);
 
 /// Questions of several difficulties, each drawn with equal probability (a curriculum in
 /// which the easy questions never go away).
@@ -1132,7 +1137,7 @@ struct mixed_source {
 };
 
 template <class Task>
-std::vector<run_result> run_task(const Task& task, const settings& cfg) {
+std::vector<run_result> run_task(const Task& task, const settings& cfg, const on_run_end& ended) {
   const int difficulty = cfg.difficulty >= 0 ? cfg.difficulty : experiment_difficulty<Task>();
   const auto generator = task.generator(difficulty);
   // The held-out sets are the same for every method and seed: distinct questions, the test
@@ -1166,13 +1171,13 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg) {
               [task](std::vector<std::string> questions) { return task.evaluator(std::move(questions)); }};
   if (!cfg.curriculum)
     return run_jobs(kit, erase_source(aida::tasks::excluding_source(generator, std::move(held))), validation, test,
-                    cfg);
+                    cfg, ended);
   mixed_source<std::remove_const_t<decltype(generator)>> mixed;
   for (int d = Task::min_difficulty; d <= difficulty; ++d) mixed.generators.push_back(task.generator(d));
   std::cout << "curriculum: training questions of difficulties " << Task::min_difficulty << " to " << difficulty
             << ", drawn uniformly\n";
   return run_jobs(kit, erase_source(aida::tasks::excluding_source(std::move(mixed), std::move(held))), validation,
-                  test, cfg);
+                  test, cfg, ended);
 }
 
 /// What a finished run prints.
@@ -1197,7 +1202,7 @@ std::string describe(const run_result& run) {
 
 std::vector<run_result> run_jobs(const run_kit& task, const erased_source& source,
                                  const aida::tasks::evaluator& validation, const aida::tasks::evaluator& test,
-                                 const settings& cfg) {
+                                 const settings& cfg, const on_run_end& ended) {
   struct job {
     const method_spec* method;
     std::uint64_t seed;
@@ -1207,13 +1212,18 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
     for (std::size_t k = 0; k < cfg.seeds; ++k) jobs.push_back({&method, cfg.seed + k});
   std::vector<std::optional<run_result>> results(jobs.size());
   std::vector<std::exception_ptr> errors(jobs.size());
+  const auto questions = std::make_shared<const std::vector<std::string>>(test.questions());
   std::atomic<std::size_t> next{0};
   std::mutex print;
+  std::vector<run_result> ended_so_far;  // guarded by `print`
   auto worker = [&] {
     for (std::size_t i = next++; i < jobs.size(); i = next++) {
       try {
         results[i] = run_one(task, source, validation, test, *jobs[i].method, jobs[i].seed, cfg);
+        results[i]->test_questions = questions;
         const std::lock_guard lock(print);
+        ended_so_far.push_back(*results[i]);
+        if (ended) ended(ended_so_far);
         std::cout << describe(*results[i]) << '\n' << std::flush;
       } catch (...) {
         errors[i] = std::current_exception();
@@ -1228,12 +1238,8 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
   }
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
-  const auto questions = std::make_shared<const std::vector<std::string>>(test.questions());
   std::vector<run_result> out;
-  for (auto& r : results) {
-    r->test_questions = questions;
-    out.push_back(std::move(*r));
-  }
+  for (auto& r : results) out.push_back(std::move(*r));
   return out;
 }
 
@@ -1318,8 +1324,9 @@ std::string with_commas(double v) {
   return out;
 }
 
+/// Writes the files of `runs` in --out (all or none) and says the table on `say`.
 void report(const std::vector<run_result>& runs, const settings& cfg, const std::string& task,
-            const std::vector<std::string>& methods, bool from_file) {
+            const std::vector<std::string>& methods, bool from_file, std::ostream& say = std::cout) {
   check_writable(cfg.out, output_names(from_file));
   const double lo_level = cfg.level_low, hi_level = cfg.level_high;
   auto percent = [](double a) {
@@ -1392,7 +1399,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   // name given in a curves file), and 14 characters at least.
   std::size_t name_width = 14;
   for (const auto& m : methods) name_width = std::max(name_width, m.size() + 3);  // "supervised*" and a gap
-  std::cout << "\ncalls to " << lo << " and " << hi << " are read on the test curve"
+  say << "\ncalls to " << lo << " and " << hi << " are read on the test curve"
             << (from_file ? std::string() : "; runs stop at " + percent(cfg.stop_accuracy) + " validation accuracy or the budget")
             << "\n"
             << pad("method", name_width) << std::left << std::setw(26) << "calls to " + lo << std::setw(26)
@@ -1447,7 +1454,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     if (sf.n > 1) acc << " ± " << sf.sd;
     std::ostringstream def;
     def << std::fixed << std::setprecision(0) << sd.mean;
-    std::cout << pad(label, name_width) << pad(show(s90, mine.size()), 26) << pad(show(s95, mine.size()), 26)
+    say << pad(label, name_width) << pad(show(s90, mine.size()), 26) << pad(show(s95, mine.size()), 26)
               << pad(ratio_text, 26) << pad(acc.str(), 16) << pad(method == "supervised" ? "" : def.str(), 12)
               << std::fixed << std::setprecision(1) << ss.mean << " s\n";
     auto md = [&](const stats& s) {
@@ -1503,12 +1510,12 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   files.add(cfg.out + "/calls.svg", calls_plot.to_svg(1000, 450));
   files.commit();
   if (std::find(methods.begin(), methods.end(), "supervised") != methods.end())
-    std::cout << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n";
+    say << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n";
   if (reference)
-    std::cout << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
+    say << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
               << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "
                  "calls it made, a lower bound)\n";
-  std::cout << "wrote " << curves_path << (from_file ? "" : ", runs.csv, answers.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
+  say << "wrote " << curves_path << (from_file ? "" : ", runs.csv, answers.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
 }
 
 }  // namespace
@@ -1695,14 +1702,27 @@ int main(int argc, char** argv) {
     if (cfg.overseer_error > 0)
       std::cout << "H errs: each answer it gives and each split it makes is wrong with probability "
                 << cfg.overseer_error << " (a digit changed); the supervised baseline's labels are right\n";
+    std::vector<std::string> names;
+    for (const auto& m : cfg.methods) names.push_back(m.name);
+    // Each run's results are saved as soon as it ends: an experiment stopped after hours keeps
+    // the runs it finished (--from on its curves.csv makes their table). The last report, with
+    // every run in the order of --methods and --seed, replaces these files.
+    const on_run_end save_ended = [&](const std::vector<run_result>& ended) {
+      std::vector<std::string> ran;
+      for (const auto& name : names)
+        if (std::any_of(ended.begin(), ended.end(), [&](const run_result& r) { return r.method == name; }))
+          ran.push_back(name);
+      std::ostringstream quiet;
+      report(ended, cfg, cfg.task, ran, false, quiet);
+    };
+    if (speaks && cfg.methods.size() * cfg.seeds > 1)
+      std::cout << "each run's results are saved in " << cfg.out << " as soon as it ends\n";
     const auto start = std::chrono::steady_clock::now();
     const auto runs = aida::tasks::with_task(cfg.task, [&](const auto& task) {
       auto t = task;
       if constexpr (requires { t.parts; }) t.parts = cfg.parts;
-      return run_task(t, cfg);
+      return run_task(t, cfg, speaks ? save_ended : on_run_end{});
     });
-    std::vector<std::string> names;
-    for (const auto& m : cfg.methods) names.push_back(m.name);
     if (speaks) report(runs, cfg, cfg.task, names, false);
     std::cout << "total wall time " << std::fixed << std::setprecision(1)
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() << " s\n";
