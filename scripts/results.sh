@@ -52,6 +52,9 @@ sets=(
   # post with the plain question source and without distillation on seeds 103-105: with the
   # set of 101-102, each one-factor ablation but post-argmin on all five fresh seeds.
   "permutation-2-ablations-source-distill-103-105|60 min|--task permutation --difficulty 2 --methods post-source,post-distill --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  # post with uniform choice instead of the arg-min on the five fresh seeds: the last of the
+  # one-factor ablations (only tuning seed 1 before: docs/results/probes/permutation-2-ablations-seed-1).
+  "permutation-2-ablations-argmin-101-105|110 min|--task permutation --difficulty 2 --methods post-argmin --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
