@@ -8,7 +8,7 @@
 #
 # Results go to docs/results/<set>/ (or $AIDA_RESULTS/<set>/). The build is made in a
 # temporary directory from a clean checkout of HEAD (`git worktree`), so that uncommitted
-# changes cannot leak into recorded figures; a dirty tree is refused unless
+# changes cannot leak into recorded figures; a dirty tree (but for docs/results) is refused unless
 # AIDA_ALLOW_DIRTY=1 (then the figures are marked as made from a dirty tree).
 set -euo pipefail
 trap 'echo "results.sh: stopped: line $LINENO failed: $BASH_COMMAND" >&2' ERR
@@ -85,7 +85,8 @@ for w in "${wanted[@]}"; do
 done
 
 dirty=""
-if [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+# Results being re-made (another set of this script, running) are not part of the build.
+if [ -n "$(git status --porcelain --untracked-files=no -- . ':!docs/results')" ]; then
   if [ "${AIDA_ALLOW_DIRTY:-0}" != 1 ]; then
     echo "results.sh: the working tree has uncommitted changes; commit them (or AIDA_ALLOW_DIRTY=1)" >&2
     exit 2
