@@ -1180,6 +1180,22 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg, const on
                   test, cfg, ended);
 }
 
+/// The vector instructions this binary was compiled for: the bits of a run depend on them
+/// (docs/backend.md, "Reproducibility").
+std::string instruction_set() {
+#if defined(__AVX512F__)
+  return "AVX-512";
+#elif defined(__AVX2__) && defined(__FMA__)
+  return "AVX2 + FMA";
+#elif defined(__AVX__)
+  return "AVX";
+#elif defined(__SSE2__)
+  return "SSE2 (baseline x86-64)";
+#else
+  return "no x86 vector extension";
+#endif
+}
+
 /// What a finished run prints.
 std::string describe(const run_result& run) {
   std::ostringstream o;
@@ -1672,13 +1688,14 @@ int main(int argc, char** argv) {
     const bool speaks = true;
 #endif
     if (speaks) check_writable(cfg.out, output_names(false));  // before hours of training, not after
+    const std::size_t at_a_time = std::min(cfg.jobs, cfg.methods.size() * cfg.seeds);
     std::cout << "aida experiment: seed " << cfg.seed << " (seeds " << cfg.seed << ".." << cfg.seed + cfg.seeds - 1
               << "), budget " << cfg.budget << " overseer calls, at most " << cfg.max_steps << " steps per run, "
-              << cfg.jobs << (cfg.jobs == 1 ? " run" : " runs") << " at a time";
+              << at_a_time << (at_a_time == 1 ? " run" : " runs") << " at a time";
 #ifdef AIDA_EXPERIMENT_MPI
     if (g_world) std::cout << ", each data-parallel over " << g_world->size() << " MPI ranks";
 #endif
-    std::cout << '\n'
+    std::cout << "; built for " << instruction_set() << '\n'
               << "model: " << (model_for(cfg) == "gru" ? "GRU, hidden " + std::to_string(cfg.hidden)
                                                    : "Transformer, width " + std::to_string(cfg.width) + ", " +
                                                          std::to_string(cfg.heads) + " heads, " +
