@@ -10,6 +10,10 @@
 # temporary directory from a clean checkout of HEAD (`git worktree`), so that uncommitted
 # changes cannot leak into recorded figures; a dirty tree (but for docs/results) is refused unless
 # AIDA_ALLOW_DIRTY=1 (then the figures are marked as made from a dirty tree).
+# The whole script is one block, which bash reads to its end before it runs any of it: a set
+# runs for hours, and bash reads a script as it goes, so an edit made meanwhile once ran as the
+# script's tail (it began the set again and deleted the folder just written).
+{
 set -euo pipefail
 trap 'echo "results.sh: stopped: line $LINENO failed: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
@@ -159,3 +163,5 @@ for s in "${sets[@]}"; do
   ( cd "$dir" && /usr/bin/time -f "user %U s, system %S s, wall %e s" "$experiment" $args --out "$dir" ) 2>&1 \
     | sed -u "s|$dir|docs/results/$name|g" | tee "$dir/run.log"
 done
+exit
+}
