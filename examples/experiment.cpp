@@ -707,6 +707,7 @@ struct run_result {
   run_counts counts;
   std::vector<bool> test_marks;  // at the last evaluation: which test questions it answered correctly
   std::shared_ptr<const std::vector<std::string>> test_questions;  // in the order of test_marks
+  std::shared_ptr<const std::vector<std::string>> test_kinds;  // each test question's kind, if the task has kinds
 
   /// Overseer calls spent when TEST accuracy first reached `a`, if it did.
   [[nodiscard]] std::optional<std::size_t> calls_to(double a) const {
@@ -917,6 +918,7 @@ struct run_kit {
   aida::string_codec codec;
   std::string charset;
   std::function<aida::tasks::evaluator(std::vector<std::string>)> evaluator;  // labels, for supervised*
+  std::function<std::string(const std::string&)> kind;  // a question's kind, if the task says (Task::kind)
 };
 
 /// A recursion policy behind one of two types: one that asks for the adversary's scores
@@ -966,7 +968,7 @@ run_result run_with(const run_kit& task, erased_source source, const aida::tasks
   const auto& codec = task.codec;
   aida::sampler rng(seed);
 
-  run_result run{method.name, seed, {}, 0, 0, 0, {}, {}, {}};
+  run_result run{method.name, seed, {}, 0, 0, 0, {}, {}, {}, {}};
   const auto start = std::chrono::steady_clock::now();
   validation_and_test<Evaluator> eval{&validation, &test, 0, {}};
   if (method.policy == "supervised") {
@@ -1168,7 +1170,9 @@ std::vector<run_result> run_task(const Task& task, const settings& cfg, const on
 
   run_kit kit{[task](const aida::faulty_options& faults) { return erased_overseer(task.overseer(), faults); },
               task.codec(), task.charset(),
-              [task](std::vector<std::string> questions) { return task.evaluator(std::move(questions)); }};
+              [task](std::vector<std::string> questions) { return task.evaluator(std::move(questions)); }, {}};
+  if constexpr (requires(const std::string& q) { { task.kind(q) } -> std::convertible_to<std::string>; })
+    kit.kind = [task](const std::string& q) { return std::string(task.kind(q)); };
   if (!cfg.curriculum)
     return run_jobs(kit, erase_source(aida::tasks::excluding_source(generator, std::move(held))), validation, test,
                     cfg, ended);
@@ -1229,6 +1233,12 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
   std::vector<std::optional<run_result>> results(jobs.size());
   std::vector<std::exception_ptr> errors(jobs.size());
   const auto questions = std::make_shared<const std::vector<std::string>>(test.questions());
+  std::shared_ptr<const std::vector<std::string>> kinds;
+  if (task.kind) {
+    std::vector<std::string> k;
+    for (const auto& q : *questions) k.push_back(task.kind(q));
+    kinds = std::make_shared<const std::vector<std::string>>(std::move(k));
+  }
   std::atomic<std::size_t> next{0};
   std::mutex print;
   std::vector<run_result> ended_so_far;  // guarded by `print`
@@ -1237,6 +1247,7 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
       try {
         results[i] = run_one(task, source, validation, test, *jobs[i].method, jobs[i].seed, cfg);
         results[i]->test_questions = questions;
+        results[i]->test_kinds = kinds;
         const std::lock_guard lock(print);
         ended_so_far.push_back(*results[i]);
         if (ended) ended(ended_so_far);
@@ -1512,6 +1523,57 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
                                  method == "supervised"});
     calls_plot.x_tick_labels.emplace_back(at, label);
   }
+  // Test accuracy at stop by kind of question (for a task with kinds: permutation's power k),
+  // mean ± sd over each method's seeds: where a method's misses are.
+  std::vector<std::string> kinds;
+  std::ostringstream by_kind;  // said after the table's notes
+  const std::vector<std::string>* run_kinds = nullptr;
+  for (const auto& r : runs)
+    if (r.test_kinds && r.test_marks.size() == r.test_kinds->size()) run_kinds = r.test_kinds.get();
+  if (run_kinds) {
+    kinds = *run_kinds;
+    std::sort(kinds.begin(), kinds.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;  // k=2 before k=10
+    });
+    kinds.erase(std::unique(kinds.begin(), kinds.end()), kinds.end());
+    auto count = [&](const std::string& k) { return std::count(run_kinds->begin(), run_kinds->end(), k); };
+    by_kind << "\ntest accuracy at stop by kind of question (mean over seeds)\n" << pad("method", name_width);
+    table << "\nTest accuracy at stop by kind of question (mean ± sd over seeds; questions of the kind in the test set):\n\n| method |";
+    for (const auto& k : kinds) {
+      const std::string head = k + " (" + std::to_string(count(k)) + ")";
+      by_kind << pad(head, 18);
+      table << ' ' << head << " |";
+    }
+    by_kind << '\n';
+    table << "\n|---|";
+    for (std::size_t i = 0; i < kinds.size(); ++i) table << "---|";
+    table << '\n';
+    for (const auto& method : methods) {
+      by_kind << pad(method == "supervised" ? "supervised*" : method, name_width);
+      table << "| " << (method == "supervised" ? "supervised*" : method) << " |";
+      for (const auto& k : kinds) {
+        std::vector<double> acc;
+        for (const auto& r : runs) {
+          if (r.method != method || r.test_kinds.get() != run_kinds || r.test_marks.size() != run_kinds->size()) continue;
+          std::size_t right = 0, n = 0;
+          for (std::size_t i = 0; i < run_kinds->size(); ++i)
+            if ((*run_kinds)[i] == k) ++n, right += r.test_marks[i] ? 1 : 0;
+          if (n > 0) acc.push_back(100.0 * static_cast<double>(right) / static_cast<double>(n));
+        }
+        const auto st = summarise(acc);
+        std::ostringstream cell;
+        if (st.n == 0) cell << "—";
+        else {
+          cell << std::fixed << std::setprecision(1) << st.mean << "%";
+          if (st.n > 1) cell << " ± " << st.sd;
+        }
+        by_kind << pad(cell.str(), 18);
+        table << ' ' << cell.str() << " |";
+      }
+      by_kind << '\n';
+      table << '\n';
+    }
+  }
   // Every file is written before any replaces what --out held (perhaps the curves read by
   // --from), and none is said to be written unless it was.
   output_files files;
@@ -1531,6 +1593,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     say << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
               << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "
                  "calls it made, a lower bound)\n";
+  say << by_kind.str();
   say << "wrote " << curves_path << (from_file ? "" : ", runs.csv, answers.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
 }
 
@@ -1635,7 +1698,7 @@ std::vector<run_result> read_curves(settings& cfg, std::vector<std::string>& met
     task = f[0];
     if (std::find(methods.begin(), methods.end(), f[1]) == methods.end()) methods.push_back(f[1]);
     auto r = std::find_if(runs.begin(), runs.end(), [&](const run_result& x) { return x.method == f[1] && x.seed == seed; });
-    if (r == runs.end()) r = runs.insert(runs.end(), run_result{f[1], seed, {}, 0, 0, 0, {}, {}, {}});
+    if (r == runs.end()) r = runs.insert(runs.end(), run_result{f[1], seed, {}, 0, 0, 0, {}, {}, {}, {}});
     r->curve.push_back(p);
     r->seconds = p.seconds, r->steps = p.step, r->calls = p.calls;
   }

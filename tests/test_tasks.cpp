@@ -443,6 +443,22 @@ TEST(Tasks, WithTaskPicksByName) {
   }
 }
 
+// permutation's kind of question is its power k: at difficulty d every question's kind is one
+// of k = 2^(d-1) .. 2^d - 1, and each of them is drawn; a malformed question is refused.
+TEST(Tasks, PermutationKindIsThePowerOfTheQuestion) {
+  const permutation_task task;
+  EXPECT_EQ(permutation_task::kind("61453270:4,3"), "k=3");
+  EXPECT_EQ(permutation_task::kind("10:0,12"), "k=12");
+  for (int d = 2; d <= 4; ++d) {
+    std::set<std::string> seen;
+    for (const auto& q : questions_at(task, d, 200)) seen.insert(permutation_task::kind(q));
+    std::set<std::string> expected;
+    for (int k = 1 << (d - 1); k < (1 << d); ++k) expected.insert("k=" + std::to_string(k));
+    EXPECT_EQ(seen, expected) << "difficulty " << d;
+  }
+  EXPECT_THROW((void)permutation_task::kind("61453270;4,3"), malformed_question);
+}
+
 // The generators draw the questions the recorded results (docs/results/) were made with: a
 // hash of the first 1000 questions at the default difficulty from aida::sampler(7), computed
 // before the tasks' own bounded draw gave way to aida::draw_below (commit d3eb12f). A change

@@ -201,6 +201,13 @@ struct permutation_task {
     return detail::make_charset({"0123456789", ":,", unknown_answer, codec_charset});
   }
 
+  /// The kind of a question, for accuracy broken down by kind: `"k=3"`, its power (one
+  /// difficulty holds several: k in [2^(d-1), 2^d - 1]). Throws `malformed_question` for a
+  /// question that is not of the task.
+  [[nodiscard]] static std::string kind(std::string_view question) {
+    return "k=" + std::to_string(detail::permutation::parse(question).k);
+  }
+
  private:
   static std::string truth(const std::string& q) {
     const auto p = detail::permutation::parse(q);
