@@ -59,6 +59,9 @@ sets=(
   # post with uniform choice instead of the arg-min on the five fresh seeds: the last of the
   # one-factor ablations (only tuning seed 1 before: docs/results/probes/permutation-2-ablations-seed-1).
   "permutation-2-ablations-argmin-101-105|110 min|--task permutation --difficulty 2 --methods post-argmin --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  # post again on the same five seeds, built for x86-64-v3 like post-argmin's set: the comparison
+  # within one build, and how much the rounding of another instruction set moves post's runs.
+  "permutation-2-post-v3|60 min|--task permutation --difficulty 2 --methods post --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
