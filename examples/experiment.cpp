@@ -1201,13 +1201,17 @@ std::string instruction_set() {
 }
 
 /// What a finished run prints.
-std::string describe(const run_result& run) {
+std::string describe(const run_result& run, const settings& cfg) {
   std::ostringstream o;
   const bool labels = run.method == "supervised";
   o << "  " << std::left << std::setw(13) << run.method << " seed " << run.seed << ": test " << std::fixed
     << std::setprecision(1) << 100 * run.final_test() << "%, validation " << 100 * run.final_validation()
     << "% after " << run.calls << (labels ? " labels, " : " overseer calls, ") << run.steps << " steps, "
     << run.seconds << " s";
+  // The step cap ended it with calls of the budget left: a cheap step (H′ deferring) reaches the
+  // cap sooner, so say so beside an accuracy that may look like a plateau.
+  if (run.steps >= cfg.max_steps && run.calls < cfg.budget && run.final_validation() < cfg.stop_accuracy)
+    o << ", ended by the step cap (--steps " << cfg.max_steps << ") before the budget";
   if (!labels) {
     const auto& c = run.counts;
     o << "\n      counts: " << c.episodes << " episodes, " << c.distill_episodes << " distillation, "
@@ -1251,7 +1255,7 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
         const std::lock_guard lock(print);
         ended_so_far.push_back(*results[i]);
         if (ended) ended(ended_so_far);
-        std::cout << describe(*results[i]) << '\n' << std::flush;
+        std::cout << describe(*results[i], cfg) << '\n' << std::flush;
       } catch (...) {
         errors[i] = std::current_exception();
         next = jobs.size();  // start no further run
