@@ -111,7 +111,8 @@ fi
 # The instruction set: x86-64-v3 (AVX2, FMA; Haswell and Zen on) where this CPU has it, which
 # trains the Transformer about 1.8x faster in CPU time than baseline x86-64 (SSE2); the bits are
 # then those of any x86-64-v3 build, not of a baseline one. AIDA_RESULTS_ARCH=x86-64 (or another
-# -march level) chooses; sets recorded before 2026-12-02 are baseline (their MACHINE.txt).
+# -march level that this compiler knows) chooses; sets built before commit 51fbca6 are baseline
+# (their MACHINE.txt).
 has_v3() {
   local f
   f=$(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null || true)
@@ -126,6 +127,10 @@ elif has_v3; then
   arch=x86-64-v3
 else
   arch=x86-64
+fi
+if ! echo 'int main() { return 0; }' | c++ -march="$arch" -x c++ -fsyntax-only - 2>/dev/null; then
+  echo "results.sh: AIDA_RESULTS_ARCH=$arch: the compiler refuses -march=$arch (try x86-64, x86-64-v2, x86-64-v3 or x86-64-v4)" >&2
+  exit 2
 fi
 # g++ 12 warns inside its own AVX intrinsics (system headers, inlined into Eigen's kernels):
 # someone else's warnings do not stop the build (as in the bench preset).
