@@ -1431,11 +1431,11 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   std::size_t name_width = 14;
   for (const auto& m : methods) name_width = std::max(name_width, m.size() + 3);  // "supervised*" and a gap
   say << "\ncalls to " << lo << " and " << hi << " are read on the test curve"
-            << (from_file ? std::string() : "; runs stop at " + percent(cfg.stop_accuracy) + " validation accuracy or the budget")
-            << "\n"
-            << pad("method", name_width) << std::left << std::setw(26) << "calls to " + lo << std::setw(26)
-            << "calls to " + hi << std::setw(26) << ratio_head << std::setw(16) << "test at stop" << std::setw(12)
-            << "deferred" << "time per run\n";
+      << (from_file ? std::string() : "; runs stop at " + percent(cfg.stop_accuracy) + " validation accuracy or the budget")
+      << "\n"
+      << pad("method", name_width) << std::left << std::setw(26) << "calls to " + lo << std::setw(26)
+      << "calls to " + hi << std::setw(26) << ratio_head << std::setw(16) << "test at stop" << std::setw(12)
+      << "deferred" << "time per run\n";
   aida::io::line_plot plot{"aida " + task + ": test accuracy against overseer calls", "overseer calls (labels for supervised)",
                            "test accuracy", true, false, {}, std::pair{0.0, 1.0}, {}};
   aida::io::line_plot calls_plot{"aida " + task + ": calls to " + hi + " test accuracy, mean and 95% bootstrap interval over seeds " +
@@ -1486,8 +1486,8 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     std::ostringstream def;
     def << std::fixed << std::setprecision(0) << sd.mean;
     say << pad(label, name_width) << pad(show(s90, mine.size()), 26) << pad(show(s95, mine.size()), 26)
-              << pad(ratio_text, 26) << pad(acc.str(), 16) << pad(method == "supervised" ? "" : def.str(), 12)
-              << std::fixed << std::setprecision(1) << ss.mean << " s\n";
+        << pad(ratio_text, 26) << pad(acc.str(), 16) << pad(method == "supervised" ? "" : def.str(), 12)
+        << std::fixed << std::setprecision(1) << ss.mean << " s\n";
     auto md = [&](const stats& s) {
       if (s.n == 0) return std::string("not reached");
       std::string o = with_commas(s.mean);
@@ -1595,7 +1595,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     say << "(* trained on ground-truth labels: an upper bound, not IDA; its calls are labels)\n";
   if (reference)
     say << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
-              << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "
+        << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "
                  "calls it made, a lower bound)\n";
   say << by_kind.str();
   say << "wrote " << curves_path << (from_file ? "" : ", runs.csv, answers.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
