@@ -62,6 +62,11 @@ sets=(
   # post again on the same five seeds, built for x86-64-v3 like post-argmin's set: the comparison
   # within one build, and how much the rounding of another instruction set moves post's runs.
   "permutation-2-post-v3|60 min|--task permutation --difficulty 2 --methods post --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9"
+  # post against plain on ten more fresh seeds (106-115), to see whether five seeds' direction
+  # (post reached 95% on 4 of 5, plain on 1 of 5) holds: one build (x86-64-v3 where the CPU has
+  # it) for both, and a step cap of 8,000 so that the call budget, not the cap, ends runs with H'
+  # (six of them ended at the cap of 4,000 steps with 3-23% of the budget unspent).
+  "permutation-2-seeds-106-115|170 min|--task permutation --difficulty 2 --methods post,plain --seed 106 --seeds 10 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
