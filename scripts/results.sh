@@ -67,6 +67,11 @@ sets=(
   # it) for both, and a step cap of 8,000 so that the call budget, not the cap, ends runs with H'
   # (six of them ended at the cap of 4,000 steps with 3-23% of the budget unspent).
   "permutation-2-seeds-106-115|170 min|--task permutation --difficulty 2 --methods post,plain --seed 106 --seeds 10 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
+  # Pilots of the other two lookup tasks with IDA, at the experiment's default sizes (wildcard 2
+  # wildcards, assignments 1 definition deep), post against plain on tuning seed 1, with the
+  # permutation-2 settings: the budget and levels for fresh seeds are to be chosen from these.
+  "probes/wildcard-2-pilot|40 min|--task wildcard --difficulty 2 --methods post,plain --seed 1 --seeds 1 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
+  "probes/assignments-1-pilot|40 min|--task assignments --difficulty 1 --methods post,plain --seed 1 --seeds 1 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
