@@ -1335,6 +1335,29 @@ std::pair<double, double> bootstrap_interval(const std::vector<double>& x, const
   return {stat[static_cast<std::size_t>(0.025 * resamples)], stat[static_cast<std::size_t>(0.975 * resamples) - 1]};
 }
 
+/// Fisher's exact test, two-sided: of `n1` runs `k1` reached a level and of `n2` runs `k2` did;
+/// the probability, with the margins fixed, of a split at most as likely as the one seen (the sum
+/// of the hypergeometric probabilities not above the observed one). With five seeds a method,
+/// 4 of 5 against 1 of 5 gives p = 0.21: whether a difference in how many runs reached a level is
+/// more than the luck of the seeds.
+double fisher_exact_p(std::size_t k1, std::size_t n1, std::size_t k2, std::size_t n2) {
+  const std::size_t hits = k1 + k2, n = n1 + n2;
+  auto log_choose = [](std::size_t a, std::size_t b) {
+    return std::lgamma(static_cast<double>(a) + 1) - std::lgamma(static_cast<double>(b) + 1) -
+           std::lgamma(static_cast<double>(a - b) + 1);
+  };
+  // P(the first group has x of the hits): C(hits, x) C(n - hits, n1 - x) / C(n, n1).
+  auto prob = [&](std::size_t x) {
+    return std::exp(log_choose(hits, x) + log_choose(n - hits, n1 - x) - log_choose(n, n1));
+  };
+  const double seen = prob(k1);
+  double p = 0;
+  const std::size_t lowest = n1 > n - hits ? n1 - (n - hits) : 0, highest = std::min(hits, n1);
+  for (std::size_t x = lowest; x <= highest; ++x)
+    if (const double q = prob(x); q <= seen * (1 + 1e-9)) p += q;
+  return std::min(p, 1.0);
+}
+
 /// The method every other is compared with: plain IDA, if it ran.
 std::optional<std::string> reference_method(const std::vector<std::string>& methods) {
   for (const char* name : {"plain", "uniform"})
@@ -1412,15 +1435,18 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   std::vector<double> reference_calls;  // calls to 95% test of the reference, by seed
   std::vector<std::uint64_t> reference_seeds;
   bool reference_censored = false;
+  std::size_t ref_reached = 0;  // of the reference's runs (reference_calls.size()), those that reached hi
   if (reference)
     for (const auto& r : runs)
-      if (r.method == *reference)
+      if (r.method == *reference) {
         reference_calls.push_back(calls_or_all(r, hi_level, reference_censored)), reference_seeds.push_back(r.seed);
+        ref_reached += r.calls_to(hi_level) ? 1 : 0;
+      }
 
   std::ostringstream summary;
   summary << "task,method,runs,level_low,level_high,calls_to_low_mean,calls_to_low_sd,reached_low,calls_to_high_mean,"
              "calls_to_high_sd,reached_high,ratio_to_plain_high,ratio_interval_low,ratio_interval_high,test_accuracy_mean,test_accuracy_sd,deferred_mean,"
-             "seconds_mean\n";
+             "seconds_mean,reached_high_fisher_p\n";
   std::ostringstream table;
   table << "| method | calls to " << lo << " | calls to " << hi << " | × plain to " << hi
         << " (95% interval) | test accuracy at stop | H′ deferred | time per run |\n"
@@ -1441,6 +1467,11 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   aida::io::line_plot calls_plot{"aida " + task + ": calls to " + hi + " test accuracy, mean and 95% bootstrap interval over seeds " +
                                      "(a run short of " + hi + " counts all its calls)",
                                  "method", "calls (labels for supervised)", false, true, {}, {}, {}};
+  struct reach {
+    std::string label;
+    std::size_t reached, runs;
+  };
+  std::vector<reach> reached;  // runs of each method that reached hi, for the count's test below
   for (std::size_t mi = 0; mi < methods.size(); ++mi) {
     const auto& method = methods[mi];
     std::vector<double> c90, c95, fin, secs, deferred, c95_all;
@@ -1461,6 +1492,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     const auto s90 = summarise(c90), s95 = summarise(c95), sf = summarise(fin), ss = summarise(secs),
                sd = summarise(deferred);
     const std::string label = method == "supervised" ? "supervised*" : method;
+    reached.push_back({label, s95.n, mine.size()});
     // The ratio to the reference, paired by seed, over the seeds both ran.
     std::string ratio_text;
     double ratio = std::nan(""), low = std::nan(""), high = std::nan("");
@@ -1498,9 +1530,13 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     table << "| " << label << " | " << md(s90) << " | " << md(s95) << " | " << (ratio_text.empty() ? "—" : ratio_text)
           << " | " << acc.str() << " | " << (method == "supervised" ? "—" : def.str()) << " | " << std::fixed
           << std::setprecision(0) << ss.mean << " s |\n";
+    // Fisher's exact p of this method's runs reaching hi against the reference's (not paired).
+    double reach_p = std::nan("");
+    if (reference && method != *reference && method != "supervised" && !reference_calls.empty() && !mine.empty())
+      reach_p = fisher_exact_p(s95.n, mine.size(), ref_reached, reference_calls.size());
     summary << task << ',' << method << ',' << mine.size() << ',' << lo_level << ',' << hi_level << ',' << s90.mean << ',' << s90.sd << ',' << s90.n << ','
             << s95.mean << ',' << s95.sd << ',' << s95.n << ',' << ratio << ',' << low << ',' << high << ','
-            << sf.mean / 100 << ',' << sf.sd / 100 << ',' << sd.mean << ',' << ss.mean << '\n';
+            << sf.mean / 100 << ',' << sf.sd / 100 << ',' << sd.mean << ',' << ss.mean << ',' << reach_p << '\n';
     // The plotted line: at each x, the mean over seeds of the latest test accuracy at <= x calls.
     std::vector<double> xs;
     for (const auto* r : mine)
@@ -1578,6 +1614,25 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
       table << '\n';
     }
   }
+  // How many runs of each method reached hi, and whether that differs from the reference's count
+  // by more than the seeds' luck: with few seeds, "4 of 5 against 1 of 5" reads as a result and
+  // is not one (p = 0.21).
+  std::ostringstream reach_say;  // said after the table's notes
+  if (reference && reached.size() > 1 && !reference_calls.empty()) {
+    const std::size_t ref_runs = reference_calls.size();
+    reach_say << "\nruns that reached " << hi << " test accuracy (Fisher's exact test against " << *reference
+              << ", two-sided)\n";
+    table << "\nRuns that reached " << hi << " test accuracy; p: Fisher's exact test of the count against "
+          << *reference << "'s, two-sided:\n\n| method | reached " << hi << " | p against " << *reference << " |\n|---|---|---|\n";
+    for (const auto& m : reached) {
+      std::ostringstream p;
+      if (m.label != *reference && m.label != "supervised*")
+        p << "p = " << std::fixed << std::setprecision(2) << fisher_exact_p(m.reached, m.runs, ref_reached, ref_runs);
+      const std::string count = std::to_string(m.reached) + " of " + std::to_string(m.runs);
+      reach_say << pad(m.label, name_width) << pad(count, 12) << p.str() << '\n';
+      table << "| " << m.label << " | " << count << " | " << (p.str().empty() ? "—" : p.str().substr(4)) << " |\n";
+    }
+  }
   // Every file is written before any replaces what --out held (perhaps the curves read by
   // --from), and none is said to be written unless it was.
   output_files files;
@@ -1597,6 +1652,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     say << "(× " << *reference << ": mean calls to " << hi << " over mean of " << *reference
         << "'s, seeds paired, 95% percentile bootstrap over seeds; † a run that did not reach " << hi << " counts the "
                  "calls it made, a lower bound)\n";
+  say << reach_say.str();
   say << by_kind.str();
   say << "wrote " << curves_path << (from_file ? "" : ", runs.csv, answers.csv") << ", summary.csv, table.md, accuracy.svg and calls.svg\n";
 }
