@@ -1231,9 +1231,12 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
     const method_spec* method;
     std::uint64_t seed;
   };
+  // Seed by seed (every method's run on a seed before the next seed's), so that an experiment
+  // stopped part-way has saved whole seeds, each method's runs paired with the others', rather
+  // than every seed of the first method and none of the last.
   std::vector<job> jobs;
-  for (const auto& method : cfg.methods)
-    for (std::size_t k = 0; k < cfg.seeds; ++k) jobs.push_back({&method, cfg.seed + k});
+  for (std::size_t k = 0; k < cfg.seeds; ++k)
+    for (const auto& method : cfg.methods) jobs.push_back({&method, cfg.seed + k});
   std::vector<std::optional<run_result>> results(jobs.size());
   std::vector<std::exception_ptr> errors(jobs.size());
   const auto questions = std::make_shared<const std::vector<std::string>>(test.questions());
@@ -1269,8 +1272,10 @@ std::vector<run_result> run_jobs(const run_kit& task, const erased_source& sourc
   }
   for (const auto& e : errors)
     if (e) std::rethrow_exception(e);
+  // The files list the runs method by method, as they always have.
   std::vector<run_result> out;
-  for (auto& r : results) out.push_back(std::move(*r));
+  for (std::size_t m = 0; m < cfg.methods.size(); ++m)
+    for (std::size_t k = 0; k < cfg.seeds; ++k) out.push_back(std::move(*results[k * cfg.methods.size() + m]));
   return out;
 }
 
