@@ -22,10 +22,12 @@
 //
 // Writes <out>/curves.csv (validation and test accuracy against overseer calls, every run),
 // <out>/runs.csv (each run's counts), <out>/answers.csv (each test question's mark at each run's
-// stop), <out>/summary.csv, <out>/accuracy.svg (test accuracy
-// against calls) and <out>/calls.svg (calls to 95% test accuracy per method, with bootstrap
-// intervals), and prints a table. The files are re-written each time a run ends, with the runs
-// ended so far: an experiment stopped part-way keeps the runs it finished.
+// stop), <out>/summary.csv and <out>/table.md (calls to each level, the ratio to plain with a
+// bootstrap interval, each method's runs that reached the higher level with Fisher's exact test
+// against plain's), <out>/accuracy.svg (test accuracy against calls) and <out>/calls.svg (calls
+// to 95% test accuracy per method, with bootstrap intervals), and prints the table. The files are
+// re-written each time a run ends, with the runs ended so far, and runs go seed by seed: an
+// experiment stopped part-way keeps the runs it finished, in pairs.
 //
 // Built with the mpi component (aida/ext/mpi.hpp), it trains data-parallel when started by
 // mpirun: `mpirun -np N experiment ...` runs one run at a time over N ranks (each rank builds
