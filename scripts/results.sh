@@ -75,11 +75,11 @@ sets=(
   # plain on seeds 106-110 beside the set above, which was stopped after post's runs on 106-110
   # (it runs all of post's seeds before plain's, and 10 seeds of both did not fit the session's
   # CPU): with it, post against plain on five more fresh seeds, the same build and step cap.
-  "permutation-2-plain-106-110|50 min|--task permutation --difficulty 2 --methods plain --seed 106 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
+  "permutation-2-plain-106-110|30 min|--task permutation --difficulty 2 --methods plain --seed 106 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
   # assignments (1 definition deep, the experiment's default) with IDA: post against plain on ten
   # fresh seeds. Budget (40,000 calls) and levels (90%, 95%) from the pilot on tuning seed 1
   # (probes/assignments-1-pilot: post reached 98.8% after 6,676 calls, plain 95.4% after 19,200).
-  "assignments-1|50 min|--task assignments --difficulty 1 --methods post,plain --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  "assignments-1|42 min|--task assignments --difficulty 1 --methods post,plain --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
