@@ -80,6 +80,9 @@ sets=(
   # fresh seeds. Budget (40,000 calls) and levels (90%, 95%) from the pilot on tuning seed 1
   # (probes/assignments-1-pilot: post reached 98.8% after 6,676 calls, plain 95.4% after 19,200).
   "assignments-1|42 min|--task assignments --difficulty 1 --methods post,plain --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  # Whether H' carries post's saving on assignments-1 (its steps cost 15.3 calls against plain's
+  # 24): post with H instead of H', on the same ten fresh seeds.
+  "assignments-1-hprime|20 min|--task assignments --difficulty 1 --methods post-hprime --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
