@@ -1477,8 +1477,9 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   struct reach {
     std::string label;
     std::size_t reached, runs;
+    double p;  // Fisher's exact p of the count against the reference's; NaN for the reference
   };
-  std::vector<reach> reached;  // runs of each method that reached hi, for the count's test below
+  std::vector<reach> reached;  // runs of each method that reached hi, said below the table
   for (std::size_t mi = 0; mi < methods.size(); ++mi) {
     const auto& method = methods[mi];
     std::vector<double> c90, c95, fin, secs, deferred, c95_all;
@@ -1499,7 +1500,6 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     const auto s90 = summarise(c90), s95 = summarise(c95), sf = summarise(fin), ss = summarise(secs),
                sd = summarise(deferred);
     const std::string label = method == "supervised" ? "supervised*" : method;
-    reached.push_back({label, s95.n, mine.size()});
     // The ratio to the reference, paired by seed, over the seeds both ran.
     std::string ratio_text;
     double ratio = std::nan(""), low = std::nan(""), high = std::nan("");
@@ -1541,6 +1541,7 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
     double reach_p = std::nan("");
     if (reference && method != *reference && method != "supervised" && !reference_calls.empty() && !mine.empty())
       reach_p = fisher_exact_p(s95.n, mine.size(), ref_reached, reference_calls.size());
+    reached.push_back({label, s95.n, mine.size(), reach_p});
     summary << task << ',' << method << ',' << mine.size() << ',' << lo_level << ',' << hi_level << ',' << s90.mean << ',' << s90.sd << ',' << s90.n << ','
             << s95.mean << ',' << s95.sd << ',' << s95.n << ',' << ratio << ',' << low << ',' << high << ','
             << sf.mean / 100 << ',' << sf.sd / 100 << ',' << sd.mean << ',' << ss.mean << ',' << reach_p << '\n';
@@ -1626,18 +1627,16 @@ void report(const std::vector<run_result>& runs, const settings& cfg, const std:
   // is not one (p = 0.21).
   std::ostringstream reach_say;  // said after the table's notes
   if (reference && reached.size() > 1 && !reference_calls.empty()) {
-    const std::size_t ref_runs = reference_calls.size();
     reach_say << "\nruns that reached " << hi << " test accuracy (Fisher's exact test against " << *reference
               << ", two-sided)\n";
     table << "\nRuns that reached " << hi << " test accuracy; p: Fisher's exact test of the count against "
           << *reference << "'s, two-sided:\n\n| method | reached " << hi << " | p against " << *reference << " |\n|---|---|---|\n";
     for (const auto& m : reached) {
       std::ostringstream p;
-      if (m.label != *reference && m.label != "supervised*")
-        p << "p = " << std::fixed << std::setprecision(2) << fisher_exact_p(m.reached, m.runs, ref_reached, ref_runs);
+      if (!std::isnan(m.p)) p << std::fixed << std::setprecision(2) << m.p;
       const std::string count = std::to_string(m.reached) + " of " + std::to_string(m.runs);
-      reach_say << pad(m.label, name_width) << pad(count, 12) << p.str() << '\n';
-      table << "| " << m.label << " | " << count << " | " << (p.str().empty() ? "—" : p.str().substr(4)) << " |\n";
+      reach_say << pad(m.label, name_width) << pad(count, 12) << (p.str().empty() ? "" : "p = " + p.str()) << '\n';
+      table << "| " << m.label << " | " << count << " | " << (p.str().empty() ? "—" : p.str()) << " |\n";
     }
   }
   // Every file is written before any replaces what --out held (perhaps the curves read by
