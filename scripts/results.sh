@@ -83,6 +83,11 @@ sets=(
   # Whether H' carries post's saving on assignments-1 (its steps cost 15.3 calls against plain's
   # 24): post with H instead of H', on the same ten fresh seeds.
   "assignments-1-hprime|20 min|--task assignments --difficulty 1 --methods post-hprime --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  # The other three one-factor ablations on the same ten fresh seeds (uniform choice for the
+  # arg-min, the plain question source, no distillation), runs seed by seed.
+  "assignments-1-ablations|60 min|--task assignments --difficulty 1 --methods post-argmin,post-source,post-distill --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  # The full tree (H on every node) on the same ten fresh seeds.
+  "assignments-1-full|20 min|--task assignments --difficulty 1 --methods full --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
