@@ -88,6 +88,10 @@ sets=(
   "assignments-1-ablations|60 min|--task assignments --difficulty 1 --methods post-argmin,post-source,post-distill --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # The full tree (H on every node) on the same ten fresh seeds.
   "assignments-1-full|20 min|--task assignments --difficulty 1 --methods full --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  # wildcard at difficulty 1 (one wildcard: a fan-out into two look-ups and a sum, the shape of
+  # assignments-1), post against plain on tuning seed 1: at difficulty 2 neither learned in
+  # 100,000 calls (probes/wildcard-2-pilot). Budget and levels for fresh seeds are to come from it.
+  "probes/wildcard-1-pilot|45 min|--task wildcard --difficulty 1 --methods post,plain --seed 1 --seeds 1 --budget 60000 --eval-every 100 --levels 0.6,0.9 --steps 6000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
