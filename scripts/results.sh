@@ -85,9 +85,9 @@ sets=(
   "assignments-1-hprime|20 min|--task assignments --difficulty 1 --methods post-hprime --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # The other three one-factor ablations on the same ten fresh seeds (uniform choice for the
   # arg-min, the plain question source, no distillation), runs seed by seed.
-  "assignments-1-ablations|60 min|--task assignments --difficulty 1 --methods post-argmin,post-source,post-distill --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  "assignments-1-ablations|75 min|--task assignments --difficulty 1 --methods post-argmin,post-source,post-distill --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # The full tree (H on every node) on the same ten fresh seeds.
-  "assignments-1-full|20 min|--task assignments --difficulty 1 --methods full --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  "assignments-1-full|24 min|--task assignments --difficulty 1 --methods full --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # wildcard at difficulty 1 (one wildcard: a fan-out into two look-ups and a sum, the shape of
   # assignments-1), post against plain on tuning seed 1: at difficulty 2 neither learned in
   # 100,000 calls (probes/wildcard-2-pilot). Budget and levels for fresh seeds are to come from it.
