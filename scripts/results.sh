@@ -94,8 +94,9 @@ sets=(
   "probes/wildcard-1-pilot|15 min|--task wildcard --difficulty 1 --methods post,plain --seed 1 --seeds 1 --budget 60000 --eval-every 100 --levels 0.6,0.9 --steps 6000"
   # wildcard at one wildcard with IDA: post against plain on ten fresh seeds. Budget (60,000 calls)
   # and levels (90%, 95%) from the pilot on tuning seed 1 (probes/wildcard-1-pilot: post reached
-  # 95% test accuracy after 25,037 calls, plain stayed at 33% for its 60,000).
-  "wildcard-1|140 min|--task wildcard --difficulty 1 --methods post,plain --seed 101 --seeds 10 --budget 60000 --eval-every 100 --levels 0.9,0.95 --steps 6000"
+  # 95% test accuracy after 25,037 calls, plain stayed at 33% for its 60,000). Stopped after seeds
+  # 101-107 in its first run (docs/results/wildcard-1/README.md): 149 CPU minutes for 14 runs.
+  "wildcard-1|210 min|--task wildcard --difficulty 1 --methods post,plain --seed 101 --seeds 10 --budget 60000 --eval-every 100 --levels 0.9,0.95 --steps 6000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
