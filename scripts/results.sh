@@ -74,7 +74,8 @@ sets=(
   "probes/assignments-1-pilot|40 min|--task assignments --difficulty 1 --methods post,plain --seed 1 --seeds 1 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
   # plain on seeds 106-110 beside the set above, which was stopped after post's runs on 106-110
   # (the experiment then ran all of post's seeds before plain's, and 10 seeds of both did not fit
-  # the session's CPU; since 01cf7f7 it runs seed by seed): with it, post against plain on five more fresh seeds, the same build and step cap.
+  # the session's CPU; since 01cf7f7 it runs seed by seed): with it, post against plain on five
+  # more fresh seeds, the same build and step cap.
   "permutation-2-plain-106-110|30 min|--task permutation --difficulty 2 --methods plain --seed 106 --seeds 5 --budget 100000 --eval-every 100 --levels 0.6,0.9 --steps 8000"
   # assignments (1 definition deep, the experiment's default) with IDA: post against plain on ten
   # fresh seeds. Budget (40,000 calls) and levels (90%, 95%) from the pilot on tuning seed 1
