@@ -98,6 +98,12 @@ sets=(
   # 95% test accuracy after 25,037 calls, plain stayed at 33% for its 60,000). Stopped after seeds
   # 101-107 in its first run (docs/results/wildcard-1/README.md): 149 CPU minutes for 14 runs.
   "wildcard-1|210 min|--task wildcard --difficulty 1 --methods post,plain --seed 101 --seeds 10 --budget 60000 --eval-every 100 --levels 0.9,0.95 --steps 6000"
+  # wildcard-1's last three fresh seeds (108-110), post against plain, the same settings and build
+  # as the set above (which was stopped after 107): with it, ten fresh seeds.
+  "wildcard-1-108-110|65 min|--task wildcard --difficulty 1 --methods post,plain --seed 108 --seeds 3 --budget 60000 --eval-every 100 --levels 0.9,0.95 --steps 6000"
+  # supervised* (labels, the upper bound) on assignments-1's ten fresh seeds, the grid's last row:
+  # the experiment's default of 8 fresh labels a step, the budget counted in labels.
+  "assignments-1-supervised|40 min|--task assignments --difficulty 1 --methods supervised --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
