@@ -104,6 +104,10 @@ sets=(
   # supervised* (labels, the upper bound) on assignments-1's ten fresh seeds, the grid's last row:
   # the experiment's default of 8 fresh labels a step, the budget counted in labels.
   "assignments-1-supervised|40 min|--task assignments --difficulty 1 --methods supervised --seed 101 --seeds 10 --budget 40000 --eval-every 50 --levels 0.9,0.95 --steps 8000"
+  # The full tree and supervised* on permutation-2's first five fresh seeds, the rows its table
+  # lacks; the step cap of the 106-115 set (8,000), so that supervised*'s 8 labels a step can
+  # spend the budget.
+  "permutation-2-full-supervised|110 min|--task permutation --difficulty 2 --methods full,supervised --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.9,0.95 --steps 8000"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
