@@ -108,6 +108,10 @@ sets=(
   # lacks; the step cap of the 106-115 set (8,000), so that supervised*'s 8 labels a step can
   # spend the budget.
   "permutation-2-full-supervised|110 min|--task permutation --difficulty 2 --methods full,supervised --seed 101 --seeds 5 --budget 100000 --eval-every 100 --levels 0.9,0.95 --steps 8000"
+  # supervised* on wildcard-1's first two fresh seeds, the settings of the sets above (a cap of
+  # 7,500 steps: the 60,000 labels of the budget at 8 a step): whether the plateau at the best
+  # constant answer, where most IDA runs ended, is the learner's own.
+  "wildcard-1-supervised|70 min|--task wildcard --difficulty 1 --methods supervised --seed 101 --seeds 2 --budget 60000 --eval-every 100 --levels 0.9,0.95 --steps 7500"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
