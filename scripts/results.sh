@@ -116,6 +116,9 @@ sets=(
   # runs on those seeds (permutation-2-seeds-106-115, permutation-2-plain-106-110): with the sets
   # above, every ablation on ten fresh seeds. Seed by seed, so a stopped set holds whole seeds.
   "permutation-2-ablations-106-110|120 min|--task permutation --difficulty 2 --methods post-hprime,post-argmin,post-source,post-distill --seed 106 --seeds 5 --budget 100000 --eval-every 100 --levels 0.9,0.95 --steps 8000"
+  # post-source and post-distill on seeds 103-105 again, built for x86-64-v3: the set of the same
+  # name without -v3 (a baseline build) lost its curves, so the ten-seed grid lacked them.
+  "permutation-2-ablations-source-distill-103-105-v3|45 min|--task permutation --difficulty 2 --methods post-source,post-distill --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
