@@ -112,13 +112,13 @@ sets=(
   # 7,500 steps: the 60,000 labels of the budget at 8 a step): whether the plateau at the best
   # constant answer, where most IDA runs ended, is the learner's own.
   "wildcard-1-supervised|40 min|--task wildcard --difficulty 1 --methods supervised --seed 101 --seeds 2 --budget 60000 --eval-every 100 --levels 0.9,0.95 --steps 7500"
+  # post-source and post-distill on seeds 103-105 again, built for x86-64-v3: the set of the same
+  # name without -v3 (a baseline build) lost its curves, so the ten-seed grid lacked them.
+  "permutation-2-ablations-source-distill-103-105-v3|45 min|--task permutation --difficulty 2 --methods post-source,post-distill --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # The four one-factor ablations on seeds 106-110, the cap of 8,000 steps of post's and plain's
   # runs on those seeds (permutation-2-seeds-106-115, permutation-2-plain-106-110): with the sets
   # above, every ablation on ten fresh seeds. Seed by seed, so a stopped set holds whole seeds.
   "permutation-2-ablations-106-110|120 min|--task permutation --difficulty 2 --methods post-hprime,post-argmin,post-source,post-distill --seed 106 --seeds 5 --budget 100000 --eval-every 100 --levels 0.9,0.95 --steps 8000"
-  # post-source and post-distill on seeds 103-105 again, built for x86-64-v3: the set of the same
-  # name without -v3 (a baseline build) lost its curves, so the ten-seed grid lacked them.
-  "permutation-2-ablations-source-distill-103-105-v3|45 min|--task permutation --difficulty 2 --methods post-source,post-distill --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
   # An overseer that errs (README "Bring your own overseer"): post against plain on sum with
   # each of H's answers and splits wrong at rate p (aida::faulty_overseer), the seeds and
   # settings of the table above; p = 0 re-run at the same commit.
