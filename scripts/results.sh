@@ -117,7 +117,7 @@ sets=(
   # supervised* left it only after about 4,000 steps (wildcard-1-supervised). Whether a larger
   # budget gets both past the plateau, and so which budget a fresh-seed grid of this task needs.
   # A cap of 14,000 steps: post's 200,000 calls at about 16 calls a step.
-  "probes/wildcard-1-pilot-200k|80 min|--task wildcard --difficulty 1 --methods post,plain --seed 2 --seeds 2 --budget 200000 --eval-every 200 --levels 0.6,0.9 --steps 14000"
+  "probes/wildcard-1-pilot-200k|90 min|--task wildcard --difficulty 1 --methods post,plain --seed 2 --seeds 2 --budget 200000 --eval-every 200 --levels 0.6,0.9 --steps 14000"
   # post-source and post-distill on seeds 103-105 again, built for x86-64-v3: the set of the same
   # name without -v3 (a baseline build) lost its curves, so the ten-seed grid lacked them.
   "permutation-2-ablations-source-distill-103-105-v3|45 min|--task permutation --difficulty 2 --methods post-source,post-distill --seed 103 --seeds 3 --budget 100000 --eval-every 100 --levels 0.6,0.9"
